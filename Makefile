@@ -1,0 +1,35 @@
+# Two commands: `make lab` opens the course, `make test` runs every test. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+KERNEL := ddim-teach
+PORT   ?= 8888
+
+.PHONY: lab test setup bench train clean-venv reset-outputs
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock "torch==2.13.0" -e ".[dev]"
+	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (ddim-teach)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+
+test: setup
+	OMP_NUM_THREADS=2 $(PY) -m pytest
+
+bench: setup
+	$(PY) -m ddim_teach.bench
+
+train: setup
+	$(PY) -m ddim_teach.train --out checkpoints/unet.pt --resume
+
+reset-outputs: setup
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,85 @@
+"""Exact epsilon-predictors for data distributions where the answer is known in closed form.
+
+If x0 ~ p_data and x_t = sqrt(ab) x0 + sqrt(1 - ab) eps, the ideal network predicts
+E[eps | x_t] = -sqrt(1 - ab) grad log p_t(x_t) (Tweedie; DDPM Sec. 3.2 / Song et al. 2021b).
+For Gaussians and Gaussian mixtures p_t is again a (mixture of) Gaussian(s), so the
+ideal eps_hat is exact and a sampler can be tested without training anything.
+Each oracle is a callable ``oracle(x_t, t) -> eps_hat`` like a trained model.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .schedules import Schedule
+
+
+class GaussianOracle:
+    """Data ~ N(mu, s^2 I), any shape. p_t = N(sqrt(ab) mu, (ab s^2 + 1 - ab) I) and
+    eps_hat(x_t, t) = sqrt(1 - ab) (x_t - sqrt(ab) mu) / (ab s^2 + 1 - ab)."""
+
+    def __init__(self, schedule: Schedule, mu=0.0, s: float = 1.0, sample_shape=None):
+        if s <= 0:
+            raise ValueError(f"s must be positive, got {s}")
+        self.schedule, self.mu, self.s = schedule, torch.as_tensor(mu, dtype=torch.float64), float(s)
+        if sample_shape is not None:
+            self.sample_shape = tuple(sample_shape)
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        ab = self.schedule.alpha_bar(t).reshape(-1, *([1] * (x_t.dim() - 1)))
+        mu = self.mu.to(torch.float64)
+        var = ab * self.s ** 2 + 1 - ab
+        return ((1 - ab).sqrt() * (x_t.double() - ab.sqrt() * mu) / var).to(x_t.dtype)
+
+    def sample_data(self, n: int, shape=(), generator=None) -> torch.Tensor:
+        return self.mu + self.s * torch.randn((n, *shape), generator=generator, dtype=torch.float64)
+
+
+class GaussianMixtureOracle:
+    """Data ~ sum_k w_k N(mu_k, s_k^2 I) in d dimensions (default: 2-D, points of shape (B, d)).
+
+    p_t = sum_k w_k N(sqrt(ab) mu_k, v_k I), v_k = ab s_k^2 + 1 - ab, and with responsibilities
+    r_k(x) proportional to w_k N(x; sqrt(ab) mu_k, v_k I):
+    eps_hat = sqrt(1 - ab) sum_k r_k (x - sqrt(ab) mu_k) / v_k.
+    """
+
+    def __init__(self, schedule: Schedule, means, stds, weights=None):
+        self.schedule = schedule
+        self.means = torch.as_tensor(means, dtype=torch.float64)
+        K, d = self.means.shape
+        self.stds = torch.as_tensor(stds, dtype=torch.float64).expand(K).clone()
+        w = torch.ones(K, dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
+        if (w <= 0).any() or (self.stds <= 0).any():
+            raise ValueError("weights and stds must be positive")
+        self.weights = w / w.sum()
+        self.sample_shape = (d,)
+
+    @classmethod
+    def default(cls, schedule: Schedule) -> "GaussianMixtureOracle":
+        """Three well-separated 2-D clusters, used by the notebooks."""
+        r = 1.6
+        means = [[r * math.cos(a), r * math.sin(a)] for a in (math.pi / 2, math.pi / 2 + 2 * math.pi / 3,
+                                                             math.pi / 2 + 4 * math.pi / 3)]
+        return cls(schedule, means, [0.25, 0.25, 0.25], [0.5, 0.3, 0.2])
+
+    def log_p_t(self, x: torch.Tensor, ab) -> torch.Tensor:
+        """Per-component log w_k N(x; sqrt(ab) mu_k, v_k I), shape (B, K)."""
+        ab = torch.as_tensor(ab, dtype=torch.float64).reshape(-1, 1)
+        v = ab * self.stds ** 2 + 1 - ab                               # (B, K)
+        diff = x.double()[:, None, :] - ab.sqrt()[:, :, None] * self.means[None]   # (B, K, d)
+        d = self.means.shape[1]
+        return self.weights.log() - 0.5 * (diff ** 2).sum(-1) / v - 0.5 * d * torch.log(2 * math.pi * v)
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        ab = self.schedule.alpha_bar(t).reshape(-1, 1)
+        v = ab * self.stds ** 2 + 1 - ab
+        r = torch.softmax(self.log_p_t(x_t, ab), dim=1)                # (B, K)
+        diff = x_t.double()[:, None, :] - ab.sqrt()[:, :, None] * self.means[None]
+        eps = (1 - ab).sqrt() * (r[:, :, None] * diff / v[:, :, None]).sum(1)
+        return eps.to(x_t.dtype)
+
+    def sample_data(self, n: int, generator=None) -> torch.Tensor:
+        k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        z = torch.randn((n, self.means.shape[1]), generator=generator, dtype=torch.float64)
+        return self.means[k] + self.stds[k, None] * z

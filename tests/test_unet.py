@@ -1,0 +1,48 @@
+import pytest
+import torch
+
+from ddim_teach.unet import UNet, UNetConfig, count_parameters
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    return UNet().eval()
+
+
+def test_shapes_and_size(net):
+    x = torch.randn(3, 1, 28, 28)
+    with torch.no_grad():
+        out = net(x, torch.tensor([0, 500, 999]))
+    assert out.shape == x.shape and out.dtype == torch.float32 and out.is_contiguous()
+    assert 1_000_000 <= count_parameters(net) <= 3_000_000
+
+
+def test_output_depends_on_t(net):
+    """A network that ignores t is a common silent bug; this one must not."""
+    torch.manual_seed(1)
+    # freshly initialised conv outputs are near zero; perturb the weights so differences are visible
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+        x = torch.randn(1, 1, 28, 28).expand(2, -1, -1, -1)
+        out = net(x, torch.tensor([10, 900]))
+    assert (out[0] - out[1]).abs().max() > 1e-3
+    # and the same t gives the same output
+    with torch.no_grad():
+        same = net(x, torch.tensor([10, 10]))
+    assert torch.allclose(same[0], same[1], atol=1e-6)
+
+
+def test_bad_input(net):
+    with pytest.raises(ValueError, match=r"x must have shape \(B, 1, 28, 28\)"):
+        net(torch.randn(2, 3, 28, 28), torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match=r"t must have shape \(2,\)"):
+        net(torch.randn(2, 1, 28, 28), torch.tensor([1, 2, 3]))
+
+
+def test_config_round_trip():
+    cfg = UNetConfig(base_channels=16)
+    assert UNetConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown U-Net config keys"):
+        UNetConfig.from_dict({"width": 3})
