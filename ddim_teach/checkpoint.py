@@ -30,6 +30,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     os.close(fd)
     try:
         torch.save({"format_version": FORMAT_VERSION, **obj}, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,117 @@
+"""The MNIST analogue of the DDIM paper's Table 1, plus sampler speed.
+
+    python -m ddim_teach.bench            # full: S in {10,20,50,100,1000} x eta in {0,0.2,0.5,1,sigma_hat}
+    python -m ddim_teach.bench --quick    # CI-sized
+
+Every cell starts from the same x_T (and, for eta > 0, the same generator seed), so a row
+compares samplers, not luck. MNIST-FD is measured against held-out real digits; the
+floor is the distance between two disjoint sets of real digits of the same size.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from . import data, metrics, samplers
+from .pretrained import load_classifier, load_pretrained
+
+ETAS = (0.0, 0.2, 0.5, 1.0, "sigma_hat")
+STEPS = (10, 20, 50, 100, 1000)
+
+
+def _eta_label(eta) -> str:
+    return "σ̂" if eta == "sigma_hat" else f"η={eta:g}"
+
+
+def real_sets(n: int, seed: int = 0):
+    """Two random disjoint real sets of n digits: held-out (reference) and train (for the floor)."""
+    g = torch.Generator().manual_seed(seed)
+    te = data.to_tensor(data.load_mnist("test")[0])
+    tr = data.to_tensor(data.load_mnist("train")[0])
+    if n > len(te):
+        raise ValueError(f"n must be at most {len(te)} (the held-out digits), got {n}")
+    return te[torch.randperm(len(te), generator=g)[:n]], tr[torch.randperm(len(tr), generator=g)[:n]]
+
+
+def fd_table(model, schedule, clf, n=128, steps=STEPS, etas=ETAS, spacing="leading", seed=0, progress=True):
+    """{(S, eta): (mnist_fd, confident_share, seconds)} plus the floor."""
+    ref, other = real_sets(n, seed)
+    floor = metrics.mnist_fd(clf, other, ref)
+    x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
+    out = {}
+    for eta in etas:
+        for S in steps:
+            t0 = time.perf_counter()
+            x = samplers.sample(model, schedule, x_T, steps=S, eta=eta, spacing=spacing,
+                                generator=torch.Generator().manual_seed(seed + 2), record_every=None,
+                                progress=False).final
+            dt = time.perf_counter() - t0
+            probs = metrics.probabilities(clf, x)
+            out[(S, eta)] = (metrics.mnist_fd(clf, x, ref), metrics.confidence(probs), dt)
+            if progress:
+                print(f"  S={S:5d} {_eta_label(eta):>6}: FD {out[(S, eta)][0]:7.2f}  ({dt:.1f}s)", flush=True)
+    return out, floor
+
+
+def overhead(model, schedule, batch=64, S=50, repeats=2):
+    """Sampler cost beyond the model's own: (model-only seconds, full-loop seconds) for S steps."""
+    x = torch.randn(batch, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    ts = samplers.resolve_timesteps(schedule, S, "leading")
+    best_model, best_loop = float("inf"), float("inf")
+    with torch.no_grad():
+        model(x, torch.full((batch,), 999))  # warm-up
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for t in ts:
+                model(x, torch.full((batch,), int(t)))
+            best_model = min(best_model, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            samplers.sample(model, schedule, x, steps=S, eta=1.0, generator=torch.Generator().manual_seed(0),
+                            record_every=1, progress=False)
+            best_loop = min(best_loop, time.perf_counter() - t0)
+    return best_model, best_loop
+
+
+def markdown(table, floor, n, steps, etas) -> str:
+    lines = [f"MNIST-FD (lower is better), n = {n} samples per cell; real-vs-real floor at n = {n}: **{floor:.2f}**", "",
+             "| | " + " | ".join(f"S={S}" for S in steps) + " |", "|---|" + "---|" * len(steps)]
+    for eta in etas:
+        lines.append(f"| {_eta_label(eta)} | " + " | ".join(f"{table[(S, eta)][0]:.2f}" for S in steps) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="n=64, S in {10, 20, 50}, eta in {0, 1}")
+    ap.add_argument("--n", type=int, default=None)
+    ap.add_argument("--spacing", default="leading")
+    a = ap.parse_args(argv)
+    steps, etas, n = (STEPS, ETAS, 128) if not a.quick else ((10, 20, 50), (0.0, 1.0), 64)
+    n = a.n or n
+    torch.manual_seed(0)
+    (model, schedule), clf = load_pretrained(), load_classifier()
+    print(f"torch threads: {torch.get_num_threads()}; model trained {model.trained_steps} steps")
+    t0 = time.perf_counter()
+    table, floor = fd_table(model, schedule, clf, n, steps, etas, a.spacing)
+    print()
+    print(markdown(table, floor, n, steps, etas))
+    print()
+    ddpm_key = (max(steps), 1.0)
+    if ddpm_key in table:
+        ddpm_fd, _, ddpm_t = table[ddpm_key]
+        print(f"DDPM-{max(steps)} (η=1, every step): FD {ddpm_fd:.2f}, {max(steps)} model evaluations, {ddpm_t:.1f}s at batch {n}")
+        for S in steps:
+            fd, _, dt = table[(S, 0.0)]
+            print(f"DDIM η=0 S={S:4d}: FD {fd:7.2f}, {S:4d} evaluations, {dt:6.1f}s, speed-up {ddpm_t / dt:5.1f}x")
+        reach = [S for S in steps if table[(S, 0.0)][0] <= ddpm_fd]
+        print("smallest S where DDIM (η=0) reaches DDPM-1000's FD:", reach[0] if reach else "none in this grid")
+    m, loop = overhead(model, schedule)
+    print(f"sampler overhead at batch 64, 50 steps, recording on: model {m:.2f}s, loop {loop:.2f}s, "
+          f"overhead {100 * (loop - m) / m:.1f}%")
+    print(f"total {time.perf_counter() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

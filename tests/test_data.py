@@ -1,0 +1,131 @@
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import require_or_skip
+from ddim_teach import data
+from ddim_teach.data import DataError, load_mnist, read_idx, write_idx
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def test_bundled_subset():
+    xtr, ytr = load_mnist("train", source="bundled")
+    xte, yte = load_mnist("test", source="bundled")
+    assert xtr.shape == (9001, 28, 28) and xte.shape == (999, 28, 28) and xtr.dtype == np.uint8
+    assert sorted(np.unique(ytr).tolist()) == list(range(10))
+    # train and held-out are disjoint, byte for byte
+    assert not ({a.tobytes() for a in xtr} & {b.tobytes() for b in xte})
+    # real MNIST statistics: mean intensity ~33/255, ~19 % of pixels non-zero
+    assert 30 < xtr.mean() < 36 and 0.17 < (xtr > 0).mean() < 0.21
+
+
+def test_idx_round_trip(tmp_path):
+    a = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    for name in ("x-idx3-ubyte", "x-idx3-ubyte.gz"):
+        write_idx(tmp_path / name, a)
+        assert np.array_equal(read_idx(tmp_path / name), a)
+    lab = np.arange(5, dtype=np.uint8)
+    write_idx(tmp_path / "l-idx1-ubyte", lab)
+    assert np.array_equal(read_idx(tmp_path / "l-idx1-ubyte"), lab)
+
+
+def test_idx_corruption(tmp_path):
+    a = np.zeros((3, 28, 28), dtype=np.uint8)
+    write_idx(tmp_path / "ok", a)
+    raw = (tmp_path / "ok").read_bytes()
+    (tmp_path / "trunc").write_bytes(raw[:-10])
+    with pytest.raises(DataError, match="truncated or padded"):
+        read_idx(tmp_path / "trunc")
+    (tmp_path / "magic").write_bytes(b"\x08\x03" + raw[2:])
+    with pytest.raises(DataError, match="bad magic number"):
+        read_idx(tmp_path / "magic")
+    (tmp_path / "bad.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataError, match="cannot read"):
+        read_idx(tmp_path / "bad.gz")
+    (tmp_path / "short.gz").write_bytes(gzip.compress(raw)[:-20])
+    with pytest.raises(DataError, match="cannot read"):
+        read_idx(tmp_path / "short.gz")
+
+
+def test_idx_folder_is_preferred_and_checksummed(tmp_path):
+    imgs = np.random.default_rng(1).integers(0, 256, (4, 28, 28), dtype=np.uint8)
+    write_idx(tmp_path / "train-images-idx3-ubyte", imgs)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(4, dtype=np.uint8))
+    x, y = load_mnist("train", folder=tmp_path)
+    assert np.array_equal(x, imgs) and y.tolist() == [0, 1, 2, 3]
+    # a .gz that is not the published file fails its checksum
+    (tmp_path / "train-images-idx3-ubyte").unlink()
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", imgs)
+    with pytest.raises(DataError, match="checksum mismatch"):
+        load_mnist("train", folder=tmp_path)
+    with pytest.raises(DataError, match="no MNIST IDX files"):
+        load_mnist("test", source="idx", folder=tmp_path)
+    # without IDX files, auto falls back to the bundled subset
+    assert load_mnist("test", folder=tmp_path / "empty")[0].shape == (999, 28, 28)
+
+
+def test_download_verifies_and_leaves_nothing_behind(tmp_path):
+    class FakeResponse:
+        def __init__(self, data):
+            self.data = data
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def read(self):
+            return self.data
+
+    def opener(url, timeout):
+        return FakeResponse(b"corrupted payload")
+
+    with pytest.raises(DataError, match="checksum mismatch"):
+        data.download_mnist(tmp_path, mirrors=("https://mirror.invalid/",), opener=opener)
+    assert list(tmp_path.iterdir()) == []  # no half-written or wrong file
+
+    payload = {}
+    for name in data.IDX_FILES:
+        payload[name] = gzip.compress(name.encode())
+
+    def good_opener(url, timeout):
+        name = url.rsplit("/", 1)[1][:-3]
+        return FakeResponse(payload[name])
+
+    fake_sums = {n: hashlib.sha256(p).hexdigest() for n, p in payload.items()}
+    orig = dict(data.IDX_FILES)
+    data.IDX_FILES.update(fake_sums)
+    try:
+        data.download_mnist(tmp_path, mirrors=("https://mirror.invalid/",), opener=good_opener)
+    finally:
+        data.IDX_FILES.clear()
+        data.IDX_FILES.update(orig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n + ".gz" for n in payload)
+
+
+def test_real_idx_files_fashion_mnist():
+    require_or_skip(FASHION.exists(), "Debian's dataset-fashion-mnist is not installed "
+                    "(apt-get install dataset-fashion-mnist)", "DDIM_TEACH_REQUIRE_IDX")
+    x = read_idx(FASHION / "t10k-images-idx3-ubyte.gz")
+    y = read_idx(FASHION / "t10k-labels-idx1-ubyte.gz")
+    assert x.shape == (10000, 28, 28) and x.dtype == np.uint8 and y.shape == (10000,)
+    assert np.bincount(y).tolist() == [1000] * 10  # Fashion-MNIST's test set is balanced
+    xtr = read_idx(FASHION / "train-images-idx3-ubyte.gz")
+    assert xtr.shape == (60000, 28, 28)
+
+
+def test_bad_split():
+    with pytest.raises(ValueError, match="split must be one of"):
+        load_mnist("validation")
+
+
+def test_to_tensor_range():
+    x, _ = load_mnist("test")
+    t = data.to_tensor(x[:3])
+    assert t.shape == (3, 1, 28, 28) and t.min() >= -1 and t.max() <= 1
+    assert np.array_equal(data.to_uint8(t), x[:3])
