@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import zipfile
 from pathlib import Path
 
 import torch
@@ -39,6 +40,8 @@ def save(obj: dict, path: str | os.PathLike) -> None:
 
 def load(path, kind: str | None = None) -> dict:
     """Load a checkpoint with ``weights_only=True``; check its format and, if given, its kind."""
+    if Path(path).is_file() and not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a readable checkpoint (not a torch.save archive; truncated or corrupt?)")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
