@@ -74,6 +74,23 @@ def overhead(model, schedule, batch=64, S=50, repeats=2):
     return best_model, best_loop
 
 
+def quality(model, schedule, clf, n=512, steps=50, near=0.05, seed=0) -> dict:
+    """The shipped-model bar: DDIM eta=0, S=50 on n samples: FD vs floor, confidence, classes, memorisation."""
+    ref, other = real_sets(min(n, 999), seed)
+    x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
+    x = samplers.sample(model, schedule, x_T, steps=steps, eta=0.0, spacing="trailing",
+                        record_every=None, progress=False).final
+    probs = metrics.probabilities(clf, x)
+    train = data.to_tensor(data.load_mnist("train")[0])
+    d_samples = metrics.nearest_train_distance(x, train)
+    d_real = metrics.nearest_train_distance(ref, train)
+    return {"n": n, "fd": metrics.mnist_fd(clf, x, ref), "floor": metrics.mnist_fd(clf, other, ref),
+            "confident": metrics.confidence(probs), "real_confident": metrics.confidence(metrics.probabilities(clf, ref)),
+            "histogram": metrics.class_histogram(probs).tolist(),
+            "near_copies": float((d_samples < near).float().mean()), "real_near_copies": float((d_real < near).float().mean()),
+            "median_nn": float(d_samples.median()), "real_median_nn": float(d_real.median())}
+
+
 def markdown(table, floor, n, steps, etas) -> str:
     lines = [f"MNIST-FD (lower is better), n = {n} samples per cell; real-vs-real floor at n = {n}: **{floor:.2f}**", "",
              "| | " + " | ".join(f"S={S}" for S in steps) + " |", "|---|" + "---|" * len(steps)]
@@ -92,7 +109,19 @@ def main(argv=None):
     ap.add_argument("--etas", nargs="+", help="numbers in [0, 1] or sigma_hat; default all of " + str(ETAS))
     ap.add_argument("--skip-1000", action="store_true",
                     help="at S=1000 run only eta 0 and 1 (DDPM-1000), to save time on a CPU")
+    ap.add_argument("--quality", action="store_true", help="only the shipped-model bar at n=512 (--n to change)")
     a = ap.parse_args(argv)
+    if a.quality:
+        (model, schedule), clf = load_pretrained(), load_classifier()
+        q = quality(model, schedule, clf, n=a.n or 512)
+        print(f"DDIM η=0, S=50, n={q['n']} (reference: {min(q['n'], 999)} held-out digits)")
+        print(f"MNIST-FD {q['fd']:.2f}; real-vs-real floor {q['floor']:.2f} (ratio {q['fd'] / q['floor']:.2f})")
+        print(f"classifier p>0.9 on {100 * q['confident']:.1f}% of samples (real held-out digits: {100 * q['real_confident']:.1f}%)")
+        print(f"predicted classes: {q['histogram']}")
+        print(f"near-copies of a training digit (RMS < 0.05): samples {100 * q['near_copies']:.1f}%, "
+              f"real held-out digits {100 * q['real_near_copies']:.1f}%; median nearest distance "
+              f"{q['median_nn']:.3f} vs {q['real_median_nn']:.3f}")
+        return
     steps, etas, n = (STEPS, ETAS, 128) if not a.quick else ((10, 20, 50), (0.0, 1.0), 64)
     steps = tuple(a.steps) if a.steps else steps
     etas = tuple(e if e == "sigma_hat" else float(e) for e in a.etas) if a.etas else etas
