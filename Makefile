@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KERNEL := ddim-teach
 PORT   ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test setup bench train clean-venv reset-outputs
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG)
 
 test: setup
 	OMP_NUM_THREADS=2 $(PY) -m pytest
