@@ -177,6 +177,14 @@ def _check_x_T(model, x_T):
         raise ValueError(f"x_T has shape {tuple(x_T.shape)}; this model expects (B, {', '.join(map(str, want))})")
 
 
+def _step_range(S: int, desc: str, progress: Optional[bool]):
+    """range(S), wrapped in a tqdm bar when ``progress`` is True, or when None and S > 50."""
+    if progress if progress is not None else S > 50:
+        from tqdm.auto import tqdm
+        return tqdm(range(S), desc=desc, leave=False)
+    return range(S)
+
+
 def resolve_timesteps(schedule: Schedule, steps, spacing, steps_offset=0) -> torch.Tensor:
     """The descending timestep list a run will use: from ``spacing`` or from an explicit list."""
     if not isinstance(spacing, str):
@@ -232,12 +240,7 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     keep = [] if record_every is None else sorted(set(range(0, S, record_every)) | {S - 1})
     rec = {k: [] for k in ("xs", "x0_hats", "eps_hats", "noises")}
     drew_noise = False
-    show = progress if progress is not None else S > 50
-    if show:
-        from tqdm.auto import tqdm
-        it = tqdm(range(S), desc=f"{method} {S} steps", leave=False)
-    else:
-        it = range(S)
+    it = _step_range(S, f"{method} {S} steps", progress)
     x = x_T
     with torch.no_grad():
         for i in it:
@@ -294,11 +297,7 @@ def ddim_invert(model: Callable, schedule: Schedule, x0: torch.Tensor, steps: in
     ab_from = torch.cat([torch.ones(1, dtype=torch.float64), ab_up[:-1]])
     keep = [] if record_every is None else sorted(set(range(0, S, record_every)) | {S - 1})
     xs, x0s, epss = [], [], []
-    show = progress if progress is not None else S > 50
-    it = range(S)
-    if show:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc=f"invert {S} steps", leave=False)
+    it = _step_range(S, f"invert {S} steps", progress)
     x = x0
     with torch.no_grad():
         for i in it:

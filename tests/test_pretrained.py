@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from ddim_teach import data, metrics, samplers
+from ddim_teach import bench, data, metrics, samplers
 from ddim_teach.pretrained import load_classifier, load_pretrained
 
 
@@ -13,10 +13,9 @@ def shipped():
 
 @pytest.fixture(scope="module")
 def real():
-    g = torch.Generator().manual_seed(0)
-    tr = data.to_tensor(data.load_mnist("train")[0])
-    te = data.to_tensor(data.load_mnist("test")[0])
-    return tr[torch.randperm(len(tr), generator=g)], te[torch.randperm(len(te), generator=g)]
+    """(train, held-out) real digits in random order, disjoint: the benchmark's own sampling."""
+    te, tr = bench.real_sets(999)
+    return tr, te
 
 
 def test_classifier_is_accurate_on_held_out_digits(shipped):
