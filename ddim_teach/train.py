@@ -57,7 +57,7 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
     g = torch.Generator().manual_seed(seed)
-    step, history = 0, []
+    step, history, phases = 0, [], []  # phases: [first step, lr] for each learning-rate phase
     if resume and out.exists():
         ck = checkpoint.load(out, kind="unet")
         checkpoint.check_compatible(ck, config.to_dict(), schedule.to_dict())
@@ -67,14 +67,24 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         sched.load_state_dict(ck["lr_scheduler"])
         g.set_state(ck["rng"])
         step, history = ck["step"], list(ck["loss_history"])
+        old_lr = ck.get("train", {}).get("lr", lr)
+        phases = list(ck.get("train", {}).get("phases", [[0, old_lr]]))
+        if lr != old_lr:  # a new phase, e.g. a low-lr polish: the schedule's base lr changes, Adam moments stay
+            for group in opt.param_groups:
+                group["initial_lr"] = group["lr"] = lr
+            sched.base_lrs = [lr] * len(opt.param_groups)
+            print(f"learning rate {old_lr:g} -> {lr:g} from step {step}")
         print(f"resumed from {out} at step {step}")
+    if not phases or phases[-1][1] != lr:
+        phases.append([step, lr])
 
     def snapshot():
         return {"kind": "unet", "config": config.to_dict(), "schedule": schedule.to_dict(),
                 "step": step, "model": model.state_dict(), "ema": ema.state_dict(),
                 "optimizer": opt.state_dict(), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
                 "loss_history": history, "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay,
-                                                   "seed": seed, "n_images": len(x_all)}}
+                                                   "seed": seed, "n_images": len(x_all),
+                                                   "phases": phases}}
 
     model.train()
     bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")

@@ -93,3 +93,15 @@ def test_loading_never_runs_pickled_code(tmp_path, capfd):
         checkpoint.load(tmp_path / "foreign.pt")
     with pytest.raises(CheckpointError, match="holds a 'classifier' checkpoint, expected 'unet'"):
         pretrained.load_unet(pretrained.weights_path(pretrained.CLASSIFIER_FILE))
+
+
+def test_resume_with_new_lr_starts_a_phase(tmp_path, images):
+    kw = dict(batch_size=4, ckpt_every=2, config=TINY, images=images, warmup=1, progress=False)
+    first = train(steps=2, out=tmp_path / "p.pt", lr=1e-3, **kw)
+    assert first["train"]["phases"] == [[0, 1e-3]]
+    second = train(steps=4, out=tmp_path / "p.pt", lr=1e-4, resume=True, **kw)
+    assert second["train"]["phases"] == [[0, 1e-3], [2, 1e-4]]
+    assert second["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-4)
+    assert second["lr_scheduler"]["base_lrs"] == [pytest.approx(1e-4)]
+    same = train(steps=6, out=tmp_path / "p.pt", lr=1e-4, resume=True, **kw)
+    assert same["train"]["phases"] == [[0, 1e-3], [2, 1e-4]]
