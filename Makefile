@@ -5,9 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KERNEL := ddim-teach
 PORT   ?= 8888
+LECTURE_PORT ?= 8866
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup bench train clean-venv reset-outputs
+.PHONY: lab lecture test setup bench train clean-venv reset-outputs
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,10 @@ setup: $(STAMP)
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG)
+
+# The explorer as a clean app (no code cells, large fonts) for projecting in class; Ctrl-C stops it.
+lecture: setup
+	$(VENV)/bin/voila notebooks/lecture_explorer.ipynb --port=$(LECTURE_PORT) --Voila.ip=127.0.0.1
 
 test: setup
 	OMP_NUM_THREADS=2 $(PY) -m pytest

@@ -108,12 +108,15 @@ def draw_explorer(result: dict, k: int = 8, fontsize: int = 13):
     ax.set_xlabel("t", fontsize=fontsize), ax.set_title("σ_t per step", fontsize=fontsize)
     for a in fig.axes:
         a.title.set_fontsize(fontsize)
+        a.tick_params(labelsize=fontsize - 3)
     fig.tight_layout()
     return fig
 
 
-def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "trailing"):
-    """ipywidgets sliders for eta, steps and seed over :class:`Explorer`; returns the interactive widget."""
+def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "trailing", fontsize: int = 13):
+    """ipywidgets sliders for eta, steps and seed over :class:`Explorer`; returns the interactive widget.
+
+    ``fontsize`` sizes the figure's text; the lecture app (``make lecture``) uses a larger one."""
     import ipywidgets as W
     from IPython.display import display
 
@@ -121,10 +124,11 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
 
     def update(eta=0.0, steps=20, seed=0):
         result = ex(eta, steps, seed)
-        fig = draw_explorer(result)
+        fig = draw_explorer(result, fontsize=fontsize)
         display(fig)
         plt.close(fig)
-        print(f"computed in {result['seconds']:.2f}s (cached redraws are instant)")
+        print(f"η = {eta:g}, S = {steps}, seed = {seed}: computed in {result['seconds']:.2f}s "
+              "(cached redraws are instant)")
         return result
 
     style = {"description_width": "60px"}

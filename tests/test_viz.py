@@ -56,6 +56,7 @@ def test_widget_sliders_drive_the_explorer(setup, capsys):
     steps.value = 5
     seed.value = 3
     assert w.result["key"] == (0.7, 5, 3) and len(w.result["timesteps"]) == 5
+    assert "η = 0.7, S = 5, seed = 3: computed in" in capsys.readouterr().out  # the browser test waits for this line
     assert steps.max == 30
     plt.close("all")
 

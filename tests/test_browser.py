@@ -1,0 +1,189 @@
+"""The η/steps explorer driven as a person drives it: JupyterLab and the Voilà lecture app in headless Chromium.
+
+Needs Debian's ``chromium`` and Playwright for Python (no browser download: Playwright is pointed at
+/usr/bin/chromium). Skipped with a reason where either is missing, unless DDIM_TEACH_REQUIRE_BROWSER=1
+(``.ci/run`` sets it), which turns the skip into a failure. Screenshots go to ``test-output/browser/``.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import require_or_skip
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-output" / "browser"
+CHROMIUM = os.environ.get("DDIM_TEACH_CHROMIUM", "/usr/bin/chromium")
+ENV = "DDIM_TEACH_REQUIRE_BROWSER"
+BIN = Path(sys.executable).parent
+ERROR = re.compile(r"Traceback|\b[A-Z]\w*Error\b")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _have_playwright() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    require_or_skip(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)", ENV)
+    require_or_skip(_have_playwright(), "Playwright for Python is not installed (pip install playwright)", ENV)
+    from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium-profile")),
+                                                   executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                                   viewport={"width": 1400, "height": 1000})
+        yield ctx
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A scratch copy of the notebooks: the test must not rewrite the committed ones.
+
+    They keep their kernel, "ddim-teach", which `make` registers; the servers run from the same environment."""
+    d = tmp_path_factory.mktemp("course")
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copy(nb, d / nb.name)
+    return d
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(cmd: list[str], url: str, log: Path, timeout: float = 60.0) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=log.parent)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-2000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _explorer_state(page) -> dict:
+    box = page.locator(".widget-interact").first
+    return {"readouts": box.locator(".widget-readout").all_inner_texts(),
+            "img": box.locator("img").first.get_attribute("src"),
+            "text": box.inner_text()}
+
+
+def _move(page, slider: int, key: str, presses: int, marker: str, shot: str) -> dict:
+    """Focus the slider's handle, press a key, wait for the explorer's line for the new setting."""
+    before = _explorer_state(page)
+    handle = page.locator(".widget-interact .widget-slider .noUi-handle").nth(slider)
+    handle.focus()
+    for _ in range(presses):
+        handle.press(key)
+    page.locator(".widget-interact").first.get_by_text(marker).wait_for(timeout=120_000)
+    page.wait_for_function("""([old]) => {
+        const img = document.querySelector('.widget-interact img');
+        return img && img.complete && img.getAttribute('src') !== old; }""", arg=[before["img"]], timeout=60_000)
+    after = _explorer_state(page)
+    page.screenshot(path=str(SHOTS / shot), full_page=False)
+    assert after["img"] != before["img"], "the figure did not change after moving the slider"
+    assert after["readouts"] != before["readouts"]
+    return after
+
+
+def _assert_no_errors(page, where: str) -> None:
+    outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+    bad = [o[:300] for o in outputs if ERROR.search(o)]
+    assert not bad, f"error output in {where}: {bad}"
+    assert page.locator("[data-mime-type='application/vnd.jupyter.stderr'] :text('Traceback')").count() == 0
+
+
+def _drive_explorer(page, prefix: str) -> None:
+    page.locator(".widget-interact .widget-slider .noUi-handle").nth(1).wait_for(timeout=240_000)
+    page.locator(".widget-interact").first.get_by_text("η = 0, S = 20, seed = 0: computed").wait_for(timeout=120_000)
+    page.locator(".widget-interact").first.scroll_into_view_if_needed()
+    start = _explorer_state(page)
+    assert start["readouts"][:2] == ["0.00", "20"], start["readouts"]
+    page.screenshot(path=str(SHOTS / f"{prefix}_0_start.png"))
+    after_eta = _move(page, 0, "ArrowRight", 5, "η = 0.5, S = 20, seed = 0: computed", f"{prefix}_1_eta_0.5.png")
+    assert after_eta["readouts"][:2] == ["0.50", "20"], after_eta["readouts"]
+    after_steps = _move(page, 1, "End", 1, "η = 0.5, S = 100, seed = 0: computed", f"{prefix}_2_steps_100.png")
+    assert after_steps["readouts"][:2] == ["0.50", "100"], after_steps["readouts"]
+
+
+def test_explorer_in_jupyterlab(browser, course, tmp_path):
+    port = _free_port()
+    cmd = [str(BIN / "jupyter"), "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={course}",
+           "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path}",
+           f"--LabApp.user_settings_dir={tmp_path}"]
+    server = _serve(cmd, f"http://127.0.0.1:{port}/api/status", tmp_path / "lab.log")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/05_x0_and_consistency.ipynb")
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
+        # Wait until the notebook's document and kernel session are ready.
+        page.evaluate("""async () => { const w = window.jupyterapp.shell.currentWidget;
+            await w.context.ready; await w.sessionContext.ready;
+            return w.sessionContext.session?.kernel?.name ?? null; }""")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        run_all = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"  # fire, don't await
+        page.evaluate(run_all)
+        try:  # JupyterLab may ask for a kernel although the notebook names one; accept its choice, as a person does
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=8000)
+            page.evaluate(run_all)
+        except PlaywrightTimeout:
+            pass
+        _drive_explorer(page, "lab")
+        # The last cell's line, freshly printed (outputs were cleared), means every cell ran.
+        page.locator(".jp-OutputArea-output").get_by_text("RMS between S=20 and S=50").wait_for(timeout=240_000)
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
+        page.screenshot(path=str(SHOTS / "lab_3_end.png"))
+        _assert_no_errors(page, "notebook 5 in JupyterLab")
+    finally:
+        page.close()
+        _stop(server)
+
+
+def test_lecture_app_in_voila(browser, course, tmp_path):
+    port = _free_port()
+    cmd = [str(BIN / "voila"), str(course / "lecture_explorer.ipynb"), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1"]
+    server = _serve(cmd, f"http://127.0.0.1:{port}/", tmp_path / "voila.log")
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        _drive_explorer(page, "voila")
+        assert "viz.explorer(" not in page.inner_text("body"), "Voilà showed a code cell"
+        size = page.locator(".widget-interact .widget-readout").first.evaluate("e => getComputedStyle(e).fontSize")
+        assert float(size.rstrip("px")) >= 20, f"slider readout font is {size}, too small to project"
+        _assert_no_errors(page, "the Voilà lecture app")
+    finally:
+        page.close()
+        _stop(server)
