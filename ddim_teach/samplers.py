@@ -27,10 +27,11 @@ from typing import Callable, Optional
 
 import torch
 
+from . import ode
 from .schedules import Schedule, timesteps as make_timesteps
 
 VARIANCES = ("fixed_small", "fixed_large")
-METHODS = ("ddim", "ddpm")
+METHODS = ("ddim", "ddpm", "heun")
 
 
 def _scalar(a, name: str) -> torch.Tensor:
@@ -205,6 +206,9 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
       sigma_hat row (Table 1), which is DDPM with ``variance="fixed_large"`` on the same timesteps.
     * ``method="ddpm"`` uses :func:`ddpm_step` with ``variance``. On all T steps, DDIM with eta = 1
       and DDPM ``fixed_small`` are the same update.
+    * ``method="heun"``: the probability-flow ODE (see :mod:`ddim_teach.ode`) with Heun's method, a
+      second model call per step at the Euler point (= the DDIM eta=0 step); the last step, to
+      alpha_bar = 1, is a plain Euler step. ``eta`` must be 0; ``nfe`` is 2S - 1.
     * ``timesteps`` (a descending list) overrides ``steps``/``spacing``.
     * Noise: where a step needs noise (sigma > 0) it takes ``noises[i]`` if given, else draws
       ``torch.randn`` from ``generator``. Steps with sigma = 0 draw nothing, so eta = 0 draws no
@@ -217,6 +221,10 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     if eta == "sigma_hat":
         method, variance, eta = "ddpm", "fixed_large", 1.0
     eta = _check_eta(eta)
+    if method == "heun" and eta != 0:
+        raise ValueError(f"method='heun' integrates the deterministic ODE, so eta must be 0, got {eta}")
+    if method == "heun" and clip_sample:
+        raise ValueError("method='heun' integrates the ODE as is; clip_sample is allowed only with 'ddim' or 'ddpm'")
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     if final_alpha_bar not in ("one", "alpha_bar_0"):
@@ -230,7 +238,7 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     ab_final = torch.tensor(1.0, dtype=torch.float64) if final_alpha_bar == "one" else ab_all[0]
     abs_t = ab_all[ts]
     abs_prev = torch.cat([ab_all[ts[1:]], ab_final.reshape(1)])
-    if method == "ddim":
+    if method in ("ddim", "heun"):
         sigmas = torch.stack([ddim_sigma(a, b, eta) for a, b in zip(abs_t, abs_prev)])
     else:
         sigmas = torch.stack([ddpm_variance(a, b, variance).sqrt() for a, b in zip(abs_t, abs_prev)])
@@ -242,16 +250,22 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     drew_noise = False
     it = _step_range(S, f"{method} {S} steps", progress)
     x = x_T
+    nfe = 0
+
+    def eps_at(x, t, i):
+        nonlocal nfe
+        out = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+        nfe += 1
+        if out.shape != x.shape:
+            raise ValueError(f"model output has shape {tuple(out.shape)}, expected {tuple(x.shape)} (step {i}, t={t})")
+        if not torch.isfinite(out).all():
+            raise ValueError(f"model returned NaN or inf at step {i} of {S} (t={t})")
+        return schedule.to_eps(out, x, t, prediction_type)
+
     with torch.no_grad():
         for i in it:
             t = int(ts[i])
-            t_batch = torch.full((x.shape[0],), t, dtype=torch.long)
-            out = model(x, t_batch)
-            if out.shape != x.shape:
-                raise ValueError(f"model output has shape {tuple(out.shape)}, expected {tuple(x.shape)} (step {i}, t={t})")
-            if not torch.isfinite(out).all():
-                raise ValueError(f"model returned NaN or inf at step {i} of {S} (t={t})")
-            eps_hat = schedule.to_eps(out, x, t, prediction_type)
+            eps_hat = eps_at(x, t, i)
             z = None
             if sigmas[i] > 0:
                 z = noises[i] if noises is not None else torch.randn(x.shape, generator=generator, dtype=x.dtype)
@@ -259,6 +273,11 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
             kw = dict(clip_sample=clip_sample, use_clipped_model_output=use_clipped_model_output)
             if method == "ddim":
                 x_prev, x0_hat = ddim_step(x, eps_hat, abs_t[i], abs_prev[i], eta, z, **kw)
+            elif method == "heun":
+                x0_hat = predict_x0(x, eps_hat, abs_t[i])
+                x_prev = ode.euler_step(x, eps_hat, abs_t[i], abs_prev[i])
+                if i + 1 < S:  # the Euler point's epsilon at t_prev, then the trapezoid
+                    x_prev = ode.heun_step(x, eps_hat, abs_t[i], abs_prev[i], eps_at(x_prev, int(ts[i + 1]), i))
             else:
                 x_prev, x0_hat = ddpm_step(x, eps_hat, abs_t[i], abs_prev[i], variance, z, **kw)
             if keep and i in keep:
@@ -274,7 +293,7 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     if not drew_noise:
         stack["noises"] = None
     return Trajectory(final=x, timesteps=ts, alpha_bars=abs_t, alpha_bar_prevs=abs_prev, sigmas=sigmas,
-                      recorded=torch.tensor(keep, dtype=torch.long), nfe=S,
+                      recorded=torch.tensor(keep, dtype=torch.long), nfe=nfe,
                       info={"method": method, "eta": eta, "variance": variance if method == "ddpm" else None,
                             "spacing": spacing if timesteps is None else "custom"}, **stack)
 

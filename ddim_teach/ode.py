@@ -1,0 +1,63 @@
+"""The probability-flow ODE behind DDIM (DDIM paper, Sec. 4.3, eqs. 13-14).
+
+Here ``alpha_bar`` is DDPM's ᾱ_t, which the DDIM paper calls α_t. Change variables to
+
+    x̄ = x / sqrt(ᾱ)        and        σ = sqrt(1 - ᾱ) / sqrt(ᾱ)        (DDIM's "σ" in eq. 14)
+
+and the deterministic DDIM sampler becomes the ODE (DDIM eq. 14, in the limit of small steps)
+
+    dx̄ / dσ = ε(x̄ / sqrt(1 + σ²), t(σ)).
+
+The DDIM update with η = 0 (eq. 12) is *exactly* one Euler step of this ODE from σ_t to σ_prev:
+
+    x̄_prev = x̄_t + (σ_prev - σ_t) · ε̂(x_t, t)
+
+(:func:`euler_step`; tests check it against :func:`ddim_teach.samplers.ddim_step` to rounding error).
+A second model call at the Euler point gives Heun's method (:func:`heun_step`, Karras et al. 2022, Alg. 1),
+second order in the step size. ``samplers.sample(..., method="heun")`` runs it in the same loop as DDIM.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def _ab(alpha_bar) -> torch.Tensor:
+    return torch.as_tensor(alpha_bar, dtype=torch.float64)
+
+
+def ode_sigma(alpha_bar) -> torch.Tensor:
+    """σ = sqrt(1 - ᾱ) / sqrt(ᾱ): the ODE's time variable (0 at ᾱ = 1, the data end)."""
+    ab = _ab(alpha_bar)
+    return ((1 - ab) / ab).sqrt()
+
+
+def to_ode(x: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """x̄ = x / sqrt(ᾱ)."""
+    return x / _ab(alpha_bar).sqrt()
+
+
+def from_ode(x_bar: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """x = sqrt(ᾱ) · x̄."""
+    return x_bar * _ab(alpha_bar).sqrt()
+
+
+def euler_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev) -> torch.Tensor:
+    """One Euler step of the ODE from σ_t to σ_prev: the same number as DDIM eq. 12 with η = 0."""
+    h = ode_sigma(alpha_bar_prev) - ode_sigma(alpha_bar_t)
+    return from_ode(to_ode(x_t, alpha_bar_t) + h * eps_hat, alpha_bar_prev)
+
+
+def heun_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eps_hat_prev) -> torch.Tensor:
+    """Heun's step: the trapezoid of ε̂ at t and ``eps_hat_prev`` = ε̂(Euler point, t_prev).
+
+    The caller evaluates the model at ``euler_step(...)`` and t_prev. At the last step (ᾱ_prev = 1,
+    no timestep to evaluate) the loop takes the Euler step instead, as Karras et al. do when σ_next = 0.
+    """
+    h = ode_sigma(alpha_bar_prev) - ode_sigma(alpha_bar_t)
+    return from_ode(to_ode(x_t, alpha_bar_t) + h * (eps_hat + eps_hat_prev) / 2, alpha_bar_prev)
+
+
+def velocity(model, schedule, x: torch.Tensor, t: int) -> torch.Tensor:
+    """dx̄/dσ at (x, t): the network's ε̂. With the exact ε of an oracle this is the true flow field."""
+    with torch.no_grad():
+        return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
