@@ -1,0 +1,109 @@
+""""My samples are only noise": a checklist that runs on a model and a schedule.
+
+Each check targets one mistake that circulates in diffusion tutorials and prints what it measured:
+
+1. ``terminal_noise``: ᾱ at the last timestep is close to 0, so x_T ~ N(0, I) is what training saw.
+2. ``output_shape``: the model returns ε̂ with the input's shape.
+3. ``uses_time``: the output depends on t (a time embedding that is never added does not).
+4. ``eps_scale``: on noised real data, ε̂ beats the trivial guess ε̂ = 0 by a wide margin, so the model
+   predicts ε (not x₀, not v) at the scale the sampler assumes.
+5. ``denoises``: at t = T/10, x̂₀ from one call is much closer to the clean image than x_t/sqrt(ᾱ_t)
+   (x̂₀ must use ᾱ_t, not α_t).
+6. ``timesteps``: the sampling list starts near T - 1 and is strictly descending.
+7. ``samples_like_data``: a short DDIM run gives images whose pixel statistics match the data's
+   rather than noise's.
+
+``run_checks(model, schedule, x0)`` returns a :class:`Report`; ``print(report)`` shows the table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from . import samplers
+from .schedules import Schedule
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+class Report(list):
+    """A list of :class:`Check`; ``ok`` is True when every check passed."""
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self)
+
+    def failed(self) -> list[str]:
+        return [c.name for c in self if not c.ok]
+
+    def __str__(self) -> str:
+        w = max(len(c.name) for c in self)
+        return "\n".join(f"{'PASS' if c.ok else 'FAIL'}  {c.name:<{w}}  {c.detail}" for c in self)
+
+
+def _eps(model, x, t: int) -> torch.Tensor:
+    with torch.no_grad():
+        return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
+
+
+def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spacing="trailing",
+               seed: int = 0) -> Report:
+    """Run the checklist. ``x0``: a batch of real data in the model's range (e.g. 16 digits in [-1, 1])."""
+    if x0.dim() < 2 or len(x0) < 2:
+        raise ValueError(f"x0 must be a batch of at least 2 data points, got shape {tuple(x0.shape)}")
+    g = torch.Generator().manual_seed(seed)
+    T = schedule.T
+    rep = Report()
+    ab_T = float(schedule.alpha_bars[-1])
+    rep.append(Check("terminal_noise", ab_T < 1e-2,
+                     f"alpha_bar at t={T - 1} is {ab_T:.2e} (want < 1e-2: x_T must be nearly pure noise)"))
+
+    noise = torch.randn(x0.shape, generator=g, dtype=x0.dtype)
+    out = _eps(model, noise, T - 1)
+    shape_ok = tuple(out.shape) == tuple(x0.shape)
+    rep.append(Check("output_shape", shape_ok, f"model output {tuple(out.shape)} for input {tuple(x0.shape)}"))
+    if not shape_ok:
+        return rep
+
+    t_mid = T // 2
+    x_mid = schedule.q_sample(x0, torch.full((len(x0),), t_mid), noise)
+    e_hi, e_lo = _eps(model, x_mid, T - 1), _eps(model, x_mid, T // 20)
+    rel = float((e_hi - e_lo).norm() / (e_hi.norm() + e_lo.norm() + 1e-12))
+    rep.append(Check("uses_time", rel > 0.02,
+                     f"same x_t, t={T - 1} vs t={T // 20}: relative output change {rel:.3f} (want > 0.02)"))
+
+    eps_hat = _eps(model, x_mid, t_mid)
+    mse = float((eps_hat - noise).pow(2).mean())
+    trivial = float(noise.pow(2).mean())
+    rep.append(Check("eps_scale", mse < 0.5 * trivial,
+                     f"at t={t_mid}: MSE(eps_hat, eps) = {mse:.3f}, guessing 0 gives {trivial:.3f} (want < half)"))
+
+    t_small = max(1, T // 10)
+    ab_small = schedule.alpha_bar(t_small)
+    x_small = schedule.q_sample(x0, torch.full((len(x0),), t_small), noise)
+    x0_hat = samplers.predict_x0(x_small, _eps(model, x_small, t_small), ab_small)
+    err = float((x0_hat - x0).pow(2).mean())
+    naive = float((x_small / ab_small.sqrt() - x0).pow(2).mean())  # the estimate with eps_hat = 0
+    rep.append(Check("denoises", err < 0.5 * naive,
+                     f"at t={t_small}: MSE(x0_hat, x0) = {err:.4f}, vs {naive:.4f} for x_t/sqrt(alpha_bar) (want < half)"))
+
+    ts = samplers.resolve_timesteps(schedule, steps, spacing)
+    top_ok = int(ts[0]) >= int(0.98 * (T - 1)) and bool((ts[1:] < ts[:-1]).all())
+    rep.append(Check("timesteps", top_ok,
+                     f"{spacing!r}, S={steps}: starts at t={int(ts[0])}, ends at t={int(ts[-1])} "
+                     f"(want a start within 2% of {T - 1}, descending)"))
+
+    x_T = torch.randn(x0.shape, generator=g, dtype=x0.dtype)
+    final = samplers.sample(model, schedule, x_T, steps=steps, eta=0.0, spacing=spacing, record_every=None,
+                            progress=False).final
+    m_s, s_s, m_d, s_d = float(final.mean()), float(final.std()), float(x0.mean()), float(x0.std())
+    like = abs(m_s - m_d) < 0.25 * s_d + 0.05 and 0.6 < s_s / s_d < 1.6
+    rep.append(Check("samples_like_data", like,
+                     f"S={steps} DDIM samples: mean {m_s:.2f}, std {s_s:.2f}; data: mean {m_d:.2f}, std {s_d:.2f}"))
+    return rep
