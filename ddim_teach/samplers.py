@@ -199,7 +199,7 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
            prediction_type: str = "epsilon", clip_sample: bool = False, use_clipped_model_output: bool = False,
            generator: Optional[torch.Generator] = None, noises: Optional[torch.Tensor] = None,
            record_every: int | None = 1, callback: Optional[Callable[[StepState], None]] = None,
-           progress: Optional[bool] = None) -> Trajectory:
+           progress: Optional[bool] = None, step_fn: Optional[Callable] = None) -> Trajectory:
     """Run DDIM or DDPM from x_T; return the :class:`Trajectory`.
 
     * ``method="ddim"`` uses :func:`ddim_step` with ``eta``; ``eta="sigma_hat"`` is the DDIM paper's
@@ -213,6 +213,8 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     * Noise: where a step needs noise (sigma > 0) it takes ``noises[i]`` if given, else draws
       ``torch.randn`` from ``generator``. Steps with sigma = 0 draw nothing, so eta = 0 draws no
       random numbers, and DDPM and DDIM(eta=1) runs with the same generator seed see the same z.
+    * ``step_fn`` replaces :func:`ddim_step` (same signature and return) in ``method="ddim"``: the
+      pitfalls clinic (:mod:`ddim_teach.pitfalls`) plugs its broken updates in here.
     * ``callback(StepState)`` is called after every step; ``record_every=k`` keeps every k-th step,
       ``None`` keeps only the final sample. ``progress`` shows a tqdm bar (default: when > 50 steps).
     """
@@ -221,6 +223,8 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
     if eta == "sigma_hat":
         method, variance, eta = "ddpm", "fixed_large", 1.0
     eta = _check_eta(eta)
+    if step_fn is not None and method != "ddim":
+        raise ValueError(f"step_fn replaces ddim_step, so it needs method='ddim', got {method!r}")
     if method == "heun" and eta != 0:
         raise ValueError(f"method='heun' integrates the deterministic ODE, so eta must be 0, got {eta}")
     if method == "heun" and clip_sample:
@@ -272,7 +276,7 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
                 drew_noise = True
             kw = dict(clip_sample=clip_sample, use_clipped_model_output=use_clipped_model_output)
             if method == "ddim":
-                x_prev, x0_hat = ddim_step(x, eps_hat, abs_t[i], abs_prev[i], eta, z, **kw)
+                x_prev, x0_hat = (step_fn or ddim_step)(x, eps_hat, abs_t[i], abs_prev[i], eta, z, **kw)
             elif method == "heun":
                 x0_hat = predict_x0(x, eps_hat, abs_t[i])
                 x_prev = ode.euler_step(x, eps_hat, abs_t[i], abs_prev[i])
