@@ -3,7 +3,9 @@
 Modules, one idea each: ``schedules`` (betas, alpha_bars, the forward process, timestep lists),
 ``samplers`` (DDIM and DDPM steps, one loop, inversion, slerp), ``oracles`` (exact eps-predictors),
 ``unet`` (the compact U-Net), ``data`` (MNIST offline), ``train``, ``checkpoint``, ``classifier``,
-``metrics``, ``pretrained``, ``bench``, ``viz`` (plots and widgets for the notebooks).
+``metrics``, ``pretrained``, ``bench``, ``viz`` (plots and widgets for the notebooks), ``ode`` (the
+probability-flow ODE: DDIM as Euler, Heun), ``diagnose`` (the "samples are only noise" checklist) and
+``pitfalls`` (deliberately broken updates for the clinic notebook).
 
 Notation: ``alphas`` is DDPM's alpha_t; ``alpha_bars`` is DDPM's alpha_bar_t, the DDIM paper's alpha_t.
 """

@@ -186,6 +186,16 @@ def _step_range(S: int, desc: str, progress: Optional[bool]):
     return range(S)
 
 
+def _model_eps(model, schedule: Schedule, x, t: int, prediction_type: str, where: str) -> torch.Tensor:
+    """One model call at integer timestep t, checked, converted to eps_hat (``where`` names the step in errors)."""
+    out = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+    if out.shape != x.shape:
+        raise ValueError(f"model output has shape {tuple(out.shape)}, expected {tuple(x.shape)} ({where}, t={t})")
+    if not torch.isfinite(out).all():
+        raise ValueError(f"model returned NaN or inf at {where} (t={t})")
+    return schedule.to_eps(out, x, t, prediction_type)
+
+
 def resolve_timesteps(schedule: Schedule, steps, spacing, steps_offset=0) -> torch.Tensor:
     """The descending timestep list a run will use: from ``spacing`` or from an explicit list."""
     if not isinstance(spacing, str):
@@ -258,13 +268,8 @@ def sample(model: Callable, schedule: Schedule, x_T: torch.Tensor, steps: int = 
 
     def eps_at(x, t, i):
         nonlocal nfe
-        out = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
         nfe += 1
-        if out.shape != x.shape:
-            raise ValueError(f"model output has shape {tuple(out.shape)}, expected {tuple(x.shape)} (step {i}, t={t})")
-        if not torch.isfinite(out).all():
-            raise ValueError(f"model returned NaN or inf at step {i} of {S} (t={t})")
-        return schedule.to_eps(out, x, t, prediction_type)
+        return _model_eps(model, schedule, x, t, prediction_type, f"step {i} of {S}")
 
     with torch.no_grad():
         for i in it:
@@ -325,10 +330,7 @@ def ddim_invert(model: Callable, schedule: Schedule, x0: torch.Tensor, steps: in
     with torch.no_grad():
         for i in it:
             t = int(ts[i])
-            out = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
-            if not torch.isfinite(out).all():
-                raise ValueError(f"model returned NaN or inf at inversion step {i} of {S} (t={t})")
-            eps_hat = schedule.to_eps(out, x, t, prediction_type)
+            eps_hat = _model_eps(model, schedule, x, t, prediction_type, f"inversion step {i} of {S}")
             # x0_hat from the current level, then re-noise to level t: ddim_step with the alpha_bars swapped
             ab_cur = ab_from[i]
             x_next, x0_hat = ddim_step(x, eps_hat, ab_cur, ab_up[i], eta=0.0)
