@@ -57,7 +57,7 @@ def heun_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eps_hat_prev) -> torch.
     return from_ode(to_ode(x_t, alpha_bar_t) + h * (eps_hat + eps_hat_prev) / 2, alpha_bar_prev)
 
 
-def velocity(model, schedule, x: torch.Tensor, t: int) -> torch.Tensor:
+def velocity(model, x: torch.Tensor, t: int) -> torch.Tensor:
     """dx̄/dσ at (x, t): the network's ε̂. With the exact ε of an oracle this is the true flow field."""
     with torch.no_grad():
         return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))

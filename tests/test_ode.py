@@ -68,3 +68,9 @@ def test_heun_rejects_noise_and_clipping(schedule):
         samplers.sample(orc, schedule, x_T, steps=5, method="heun", clip_sample=True)
     with pytest.raises(ValueError, match="method must be one of"):
         samplers.sample(orc, schedule, x_T, steps=5, method="rk4")
+
+
+def test_velocity_is_eps_hat_at_one_timestep(schedule):
+    mix = oracles.GaussianMixtureOracle.default(schedule)
+    x = torch.randn(5, 2, dtype=torch.float64)
+    torch.testing.assert_close(ode.velocity(mix, x, 400), mix(x, torch.full((5,), 400)))
