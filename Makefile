@@ -13,10 +13,12 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock "torch==2.13.0" -e ".[dev]"
-	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (ddim-teach)" >/dev/null
 	touch $(STAMP)
 
+# The kernel is registered for the user on every run, so that it points at this clone's venv even after
+# another clone (or a deleted one) registered the same name.
 setup: $(STAMP)
+	@$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (ddim-teach)" >/dev/null
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG)

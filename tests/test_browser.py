@@ -4,6 +4,7 @@ Needs Debian's ``chromium`` and Playwright for Python (no browser download: Play
 /usr/bin/chromium). Skipped with a reason where either is missing, unless DDIM_TEACH_REQUIRE_BROWSER=1
 (``.ci/run`` sets it), which turns the skip into a failure. Screenshots go to ``test-output/browser/``.
 """
+import json
 import os
 import re
 import shutil
@@ -51,6 +52,11 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def jupyter_env(tmp_path_factory):
+    return _kernel_path(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """A scratch copy of the notebooks: the test must not rewrite the committed ones.
 
@@ -67,20 +73,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(cmd: list[str], url: str, log: Path, timeout: float = 60.0) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=log.parent)
+def _kernel_path(tmp_path_factory) -> dict:
+    """An environment whose JUPYTER_PATH holds a "ddim-teach" kernelspec for this interpreter.
+
+    JUPYTER_PATH comes before the user's kernels, so a stale "ddim-teach" registered by another clone
+    (its venv since deleted) cannot take the servers' kernel away from this checkout."""
+    d = tmp_path_factory.mktemp("jupyter-path")
+    spec = d / "kernels" / "ddim-teach"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (ddim-teach)", "language": "python"}))
+    return {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(d), os.environ.get("JUPYTER_PATH")]))}
+
+
+def _serve(cmd: list[str], port: int, log: Path, env: dict, ready=None, timeout: float = 60.0) -> subprocess.Popen:
+    """Start a server and wait until it accepts connections (and `ready(url)` answers 200, if given).
+
+    Voilà's "/" is not a readiness probe: every GET of it starts a kernel and runs the whole notebook."""
+    proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=log.parent, env=env)
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:
+            if ready is None:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                return proc
+            with urllib.request.urlopen(ready, timeout=2) as r:
                 if r.status == 200:
                     return proc
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-2000:]}")
+    raise RuntimeError(f"port {port} did not answer within {timeout:.0f}s:\n{log.read_text()[-2000:]}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -136,13 +162,13 @@ def _drive_explorer(page, prefix: str) -> None:
     assert after_steps["readouts"][:2] == ["0.50", "100"], after_steps["readouts"]
 
 
-def test_explorer_in_jupyterlab(browser, course, tmp_path):
+def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
     port = _free_port()
     cmd = [str(BIN / "jupyter"), "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={course}",
            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path}",
            f"--LabApp.user_settings_dir={tmp_path}"]
-    server = _serve(cmd, f"http://127.0.0.1:{port}/api/status", tmp_path / "lab.log")
+    server = _serve(cmd, port, tmp_path / "lab.log", jupyter_env, ready=f"http://127.0.0.1:{port}/api/status")
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page = browser.new_page()
     try:
@@ -171,14 +197,16 @@ def test_explorer_in_jupyterlab(browser, course, tmp_path):
         _stop(server)
 
 
-def test_lecture_app_in_voila(browser, course, tmp_path):
+def test_lecture_app_in_voila(browser, course, jupyter_env, tmp_path):
     port = _free_port()
     cmd = [str(BIN / "voila"), str(course / "lecture_explorer.ipynb"), "--no-browser", f"--port={port}",
            "--Voila.ip=127.0.0.1"]
-    server = _serve(cmd, f"http://127.0.0.1:{port}/", tmp_path / "voila.log")
+    server = _serve(cmd, port, tmp_path / "voila.log", jupyter_env)
     page = browser.new_page()
     try:
-        page.goto(f"http://127.0.0.1:{port}/")
+        # Voilà streams the page while the kernel runs the notebook; "load" fires only at the end.
+        # Don't wait for it here: _drive_explorer waits for the explorer itself, with its own limits.
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=120_000)
         _drive_explorer(page, "voila")
         assert "viz.explorer(" not in page.inner_text("body"), "Voilà showed a code cell"
         size = page.locator(".widget-interact .widget-readout").first.evaluate("e => getComputedStyle(e).fontSize")
