@@ -110,9 +110,11 @@ def main(argv=None):
     ap.add_argument("--skip-1000", action="store_true",
                     help="at S=1000 run only eta 0 and 1 (DDPM-1000), to save time on a CPU")
     ap.add_argument("--quality", action="store_true", help="only the shipped-model bar at n=512 (--n to change)")
+    ap.add_argument("--weights", default=None,
+                    help="an exported U-Net file (python -m ddim_teach.pretrained CKPT OUT) instead of the shipped one")
     a = ap.parse_args(argv)
     if a.quality:
-        (model, schedule), clf = load_pretrained(), load_classifier()
+        (model, schedule), clf = load_pretrained(a.weights), load_classifier()
         q = quality(model, schedule, clf, n=a.n or 512)
         print(f"DDIM η=0, S=50, n={q['n']} (reference: {min(q['n'], 999)} held-out digits)")
         print(f"MNIST-FD {q['fd']:.2f}; real-vs-real floor {q['floor']:.2f} (ratio {q['fd'] / q['floor']:.2f})")
@@ -127,7 +129,7 @@ def main(argv=None):
     etas = tuple(e if e == "sigma_hat" else float(e) for e in a.etas) if a.etas else etas
     n = a.n or n
     torch.manual_seed(0)
-    (model, schedule), clf = load_pretrained(), load_classifier()
+    (model, schedule), clf = load_pretrained(a.weights), load_classifier()
     print(f"torch threads: {torch.get_num_threads()}; model trained {model.trained_steps} steps")
     t0 = time.perf_counter()
     table, floor = fd_table(model, schedule, clf, n, [S for S in steps if S != 1000 or not a.skip_1000], etas,
