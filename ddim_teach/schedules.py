@@ -69,8 +69,8 @@ def rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
 
 
 def _bcast(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Gather-free broadcast: a of shape (B,) -> (B, 1, 1, ...) in x's dtype."""
-    return a.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
+    """Gather-free broadcast: a of shape (B,) -> (B, 1, 1, ...) in x's dtype, on x's device."""
+    return a.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1))).to(x.device)
 
 
 @dataclass
@@ -117,7 +117,7 @@ class Schedule:
         return ab[t + 1]
 
     def _t(self, t, x: torch.Tensor) -> torch.Tensor:
-        t = torch.as_tensor(t, dtype=torch.long)
+        t = torch.as_tensor(t, dtype=torch.long).cpu()  # the table lives on the CPU
         if t.dim() == 0:
             t = t.expand(x.shape[0])
         return _bcast(self.alpha_bar(t), x)

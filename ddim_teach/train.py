@@ -26,23 +26,42 @@ from .unet import UNet, UNetConfig
 
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     with torch.no_grad():
-        for pe, pm in zip(ema.parameters(), model.parameters()):
-            pe.lerp_(pm, 1 - decay)
+        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+
+
+def _to_cpu(obj):
+    """A state dict (nested dicts/lists of tensors) with every tensor on the CPU, so checkpoints load anywhere."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
 
 
 def diffusion_loss(model, schedule: schedules.Schedule, x0: torch.Tensor, generator=None) -> torch.Tensor:
-    """L_simple for one batch: random t per sample, random eps, MSE between eps and eps_hat."""
+    """L_simple for one batch: random t per sample, random eps, MSE between eps and eps_hat.
+
+    t and eps are drawn on the CPU (``generator`` is a CPU generator) and moved to ``x0``'s device,
+    so a seed gives the same draws on any device.
+    """
     t = torch.randint(0, schedule.T, (x0.shape[0],), generator=generator)
-    eps = torch.randn(x0.shape, generator=generator)
+    eps = torch.randn(x0.shape, generator=generator).to(x0.device)
     x_t = schedule.q_sample(x0, t, eps)
-    return F.mse_loss(model(x_t, t), eps)
+    return F.mse_loss(model(x_t, t.to(x0.device)), eps)
 
 
 def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay: float = 0.999,
           ckpt_every: int = 250, out: str | Path = "checkpoints/unet.pt", resume: bool = False,
           seed: int = 0, schedule_name: str = "linear", T: int = 1000, config: UNetConfig | None = None,
-          images=None, warmup: int = 200, progress: bool = True) -> dict:
-    """Train and return the final checkpoint dict. ``images``: uint8 (N, 28, 28); default the MNIST train split."""
+          images=None, warmup: int = 200, progress: bool = True, device: str = "cpu") -> dict:
+    """Train and return the final checkpoint dict. ``images``: uint8 (N, 28, 28); default the MNIST train split.
+
+    ``device``: "cpu" (default) or e.g. "cuda". Random draws always come from one CPU generator, and the
+    checkpoint always holds CPU tensors, so a run can be resumed on another device (not bit-for-bit:
+    GPU kernels round differently).
+    """
     if steps < 1 or batch_size < 1 or ckpt_every < 1:
         raise ValueError("steps, batch_size and ckpt_every must be positive")
     out = Path(out)
@@ -50,9 +69,12 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     config = config or UNetConfig()
     if images is None:
         images, _ = data.load_mnist("train")
-    x_all = data.to_tensor(images)
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu")
+    x_all = data.to_tensor(images).to(device)
     torch.manual_seed(seed)
-    model = UNet(config)
+    model = UNet(config).to(device)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
@@ -80,30 +102,30 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
 
     def snapshot():
         return {"kind": "unet", "config": config.to_dict(), "schedule": schedule.to_dict(),
-                "step": step, "model": model.state_dict(), "ema": ema.state_dict(),
-                "optimizer": opt.state_dict(), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
+                "step": step, "model": _to_cpu(model.state_dict()), "ema": _to_cpu(ema.state_dict()),
+                "optimizer": _to_cpu(opt.state_dict()), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
                 "loss_history": history, "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay,
                                                    "seed": seed, "n_images": len(x_all),
-                                                   "phases": phases}}
+                                                   "phases": phases, "device": device.type}}
 
     model.train()
     bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")
-    running, t0 = 0.0, time.time()
+    running, t0 = torch.zeros((), device=device), time.time()
     while step < steps:
         idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
-        loss = diffusion_loss(model, schedule, x_all[idx], generator=g)
+        loss = diffusion_loss(model, schedule, x_all[idx.to(device)], generator=g)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
         step += 1
         ema_update(ema, model, min(ema_decay, (1 + step) / (10 + step)))
-        running += loss.item()
+        running += loss.detach()  # no .item() per step: on a GPU that would wait for every step
         if step % 50 == 0:
-            history.append([step, running / 50])
-            running = 0.0
+            history.append([step, running.item() / 50])
+            running.zero_()
+            bar.set_postfix(loss=f"{history[-1][1]:.4f}")
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % ckpt_every == 0 or step == steps:
             checkpoint.save(snapshot(), out)
     bar.close()
@@ -124,12 +146,13 @@ def main(argv=None) -> None:
     ap.add_argument("--schedule", default="linear", choices=schedules.SCHEDULES)
     ap.add_argument("--T", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     train(a.steps, a.batch_size, a.lr, a.ema_decay, a.ckpt_every, a.out, a.resume, a.seed,
-          a.schedule, a.T, progress=not a.no_progress)
+          a.schedule, a.T, progress=not a.no_progress, device=a.device)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Train U-Net candidates on one CUDA GPU within a wall-clock budget, then measure each with the
+# shipped-model bar (bench --quality). Used for the shipped weights when a GPU machine was lent;
+# on a CPU use `python -m ddim_teach.train` directly (see docs/RESULTS.md).
+#
+#   scripts/train_gpu.sh OUTDIR [BUDGET_S]
+#
+# Two runs share the GPU (the model is small, so one run alone leaves it mostly idle):
+#   A  continues checkpoints/unet.pt (if present) at batch 256: lr 1e-4, then 3e-5 for the last 30 %.
+#   B  trains from scratch at batch 256: lr 1e-3 for 50 %, 4e-4 to 80 %, 1e-4 to the end.
+# Step counts come from a short probe of both runs side by side, so each run fills BUDGET_S.
+set -euo pipefail
+OUT=${1:?usage: scripts/train_gpu.sh OUTDIR [BUDGET_S]}
+BUDGET=${2:-420}
+PY=${PYTHON:-python3}
+BS=${BS:-256}
+PROBE=${PROBE:-1000}  # probe steps
+DEVICE=${DEVICE:-cuda}  # DEVICE=cpu for a dry run of this script
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+tr() { "$PY" -m ddim_teach.train --device $DEVICE --batch-size $BS --no-progress --ckpt-every 1000 "$@"; }
+
+# Probe: 300 steps of each, side by side, from a scratch copy.
+t0=$(date +%s.%N)
+tr --steps $PROBE --out /tmp/probe_a.pt >/dev/null & tr --steps $PROBE --seed 1 --out /tmp/probe_b.pt >/dev/null; wait
+rate=$("$PY" -c "import time; print($PROBE / (time.time() - $t0))")
+N=$("$PY" -c "print(max(100, int($rate * $BUDGET) // 100 * 100))")
+echo "probe: $rate steps/s per run side by side (incl. start-up); $N steps per run in ${BUDGET}s"
+
+start=0
+if [ -f checkpoints/unet.pt ]; then
+  cp checkpoints/unet.pt "$OUT/A.pt"
+  start=$("$PY" -c "import torch; print(torch.load('$OUT/A.pt', weights_only=True)['step'])")
+fi
+a1=$((start + N * 7 / 10)); a2=$((start + N))
+b1=$((N / 2)); b2=$((N * 8 / 10)); b3=$N
+{
+  tr --resume --steps $a1 --lr 1e-4 --out "$OUT/A.pt"
+  tr --resume --steps $a2 --lr 3e-5 --out "$OUT/A.pt"
+} >"$OUT/A.log" 2>&1 &
+{
+  tr --steps $b1 --lr 1e-3 --out "$OUT/B.pt"
+  tr --resume --steps $b2 --lr 4e-4 --out "$OUT/B.pt"
+  tr --resume --steps $b3 --lr 1e-4 --out "$OUT/B.pt"
+} >"$OUT/B.log" 2>&1
+wait
+cat "$OUT/A.log" "$OUT/B.log"
+
+for r in A B; do
+  "$PY" -m ddim_teach.pretrained "$OUT/$r.pt" "$OUT/${r}_ema.pt"
+  echo "== candidate $r"; "$PY" -m ddim_teach.bench --quality --weights "$OUT/${r}_ema.pt"
+  rm "$OUT/${r}_ema.pt"
+  split -b 15M "$OUT/$r.pt" "$OUT/$r.pt.part-" && rm "$OUT/$r.pt"  # files come back in pieces under 16 MB
+done
