@@ -55,23 +55,35 @@ def fd_table(model, schedule, clf, n=128, steps=STEPS, etas=ETAS, spacing="leadi
     return out, floor
 
 
-def overhead(model, schedule, batch=64, S=50, repeats=2):
-    """Sampler cost beyond the model's own: (model-only seconds, full-loop seconds) for S steps."""
+def overhead(model, schedule, batch=64, S=50, repeats=5):
+    """Sampler cost beyond the model's own, for S steps at ``batch``: (model-only s, full-loop s), medians.
+
+    The two are timed alternately, ``repeats`` times each after a warm-up of both, so drifts in the machine's
+    speed (another process, CPU clocks) fall on both alike; the medians are returned. The loop records every
+    step (x_t, x0_hat, eps_hat, noise) with eta = 1, its most expensive setting.
+    """
     x = torch.randn(batch, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     ts = samplers.resolve_timesteps(schedule, S, "leading")
-    best_model, best_loop = float("inf"), float("inf")
-    with torch.no_grad():
-        model(x, torch.full((batch,), 999))  # warm-up
-        for _ in range(repeats):
-            t0 = time.perf_counter()
+
+    def model_only():
+        t0 = time.perf_counter()
+        with torch.no_grad():
             for t in ts:
                 model(x, torch.full((batch,), int(t)))
-            best_model = min(best_model, time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            samplers.sample(model, schedule, x, steps=S, eta=1.0, generator=torch.Generator().manual_seed(0),
-                            record_every=1, progress=False)
-            best_loop = min(best_loop, time.perf_counter() - t0)
-    return best_model, best_loop
+        return time.perf_counter() - t0
+
+    def loop():
+        t0 = time.perf_counter()
+        samplers.sample(model, schedule, x, steps=S, eta=1.0, generator=torch.Generator().manual_seed(0),
+                        record_every=1, progress=False)
+        return time.perf_counter() - t0
+
+    model_only(), loop()  # warm-up
+    times_m, times_l = [], []
+    for _ in range(repeats):
+        times_m.append(model_only())
+        times_l.append(loop())
+    return float(torch.tensor(times_m).median()), float(torch.tensor(times_l).median())
 
 
 def quality(model, schedule, clf, n=512, steps=50, near=0.05, seed=0) -> dict:
@@ -110,6 +122,7 @@ def main(argv=None):
     ap.add_argument("--skip-1000", action="store_true",
                     help="at S=1000 run only eta 0 and 1 (DDPM-1000), to save time on a CPU")
     ap.add_argument("--quality", action="store_true", help="only the shipped-model bar at n=512 (--n to change)")
+    ap.add_argument("--overhead", action="store_true", help="only the sampler-overhead measurement")
     ap.add_argument("--weights", default=None,
                     help="an exported U-Net file (python -m ddim_teach.pretrained CKPT OUT) instead of the shipped one")
     a = ap.parse_args(argv)
@@ -123,6 +136,13 @@ def main(argv=None):
         print(f"near-copies of a training digit (RMS < 0.05): samples {100 * q['near_copies']:.1f}%, "
               f"real held-out digits {100 * q['real_near_copies']:.1f}%; median nearest distance "
               f"{q['median_nn']:.3f} vs {q['real_median_nn']:.3f}")
+        return
+    if a.overhead:
+        model, schedule = load_pretrained(a.weights)
+        print(f"torch threads: {torch.get_num_threads()}")
+        m, loop = overhead(model, schedule)
+        print(f"sampler overhead at batch 64, 50 steps, recording on (median of 5, interleaved): model {m:.2f}s, "
+              f"loop {loop:.2f}s, overhead {100 * (loop - m) / m:+.1f}%")
         return
     steps, etas, n = (STEPS, ETAS, 128) if not a.quick else ((10, 20, 50), (0.0, 1.0), 64)
     steps = tuple(a.steps) if a.steps else steps
@@ -150,8 +170,8 @@ def main(argv=None):
         reach = [S for S in steps if table[(S, 0.0)][0] <= ddpm_fd]
         print("smallest S where DDIM (η=0) reaches DDPM-1000's FD:", reach[0] if reach else "none in this grid")
     m, loop = overhead(model, schedule)
-    print(f"sampler overhead at batch 64, 50 steps, recording on: model {m:.2f}s, loop {loop:.2f}s, "
-          f"overhead {100 * (loop - m) / m:.1f}%")
+    print(f"sampler overhead at batch 64, 50 steps, recording on (median of 5, interleaved): model {m:.2f}s, "
+          f"loop {loop:.2f}s, overhead {100 * (loop - m) / m:+.1f}%")
     print(f"total {time.perf_counter() - t0:.0f}s")
 
 
