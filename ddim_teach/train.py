@@ -52,6 +52,20 @@ def diffusion_loss(model, schedule: schedules.Schedule, x0: torch.Tensor, genera
     return F.mse_loss(model(x_t, t.to(x0.device)), eps)
 
 
+def _check_device(device) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be 'cpu', 'cuda' (or 'cuda:N') or 'mps', got {device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but this torch sees no CUDA GPU; use 'cpu'")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} asked for, but this torch has no MPS backend; use 'cpu'")
+    return dev
+
+
 def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay: float = 0.999,
           ckpt_every: int = 250, out: str | Path = "checkpoints/unet.pt", resume: bool = False,
           seed: int = 0, schedule_name: str = "linear", T: int = 1000, config: UNetConfig | None = None,
@@ -69,9 +83,7 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     config = config or UNetConfig()
     if images is None:
         images, _ = data.load_mnist("train")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU; use --device cpu")
+    device = _check_device(device)
     x_all = data.to_tensor(images).to(device)
     torch.manual_seed(seed)
     model = UNet(config).to(device)

@@ -105,3 +105,14 @@ def test_resume_with_new_lr_starts_a_phase(tmp_path, images):
     assert second["lr_scheduler"]["base_lrs"] == [pytest.approx(1e-4)]
     same = train(steps=6, out=tmp_path / "p.pt", lr=1e-4, resume=True, **kw)
     assert same["train"]["phases"] == [[0, 1e-3], [2, 1e-4]]
+
+
+@pytest.mark.parametrize("device, message", [("gpu", "device must be 'cpu', 'cuda'"),
+                                             ("cuda", "sees no CUDA GPU")])
+def test_bad_device_is_a_clear_error_before_any_work(tmp_path, images, device, message):
+    import torch
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU, so 'cuda' is valid here")
+    with pytest.raises(ValueError, match=message):
+        train(steps=2, batch_size=4, config=TINY, images=images, out=tmp_path / "d.pt", progress=False, device=device)
+    assert not (tmp_path / "d.pt").exists()
