@@ -2,7 +2,7 @@
 
 The explorer is split in two so it can be tested without a browser: :func:`explore` computes
 (and caches) everything a redraw needs and returns it; :func:`draw_explorer` only draws;
-:func:`explorer` wires both to ipywidgets sliders.
+:func:`explorer` wires both to ipywidgets sliders, an image and a status line.
 """
 from __future__ import annotations
 
@@ -113,32 +113,53 @@ def draw_explorer(result: dict, k: int = 8, fontsize: int = 13):
     return fig
 
 
-def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "trailing", fontsize: int = 13):
-    """ipywidgets sliders for eta, steps and seed over :class:`Explorer`; returns the interactive widget.
+def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "trailing", fontsize: int = 13,
+             dpi: int = 80):
+    """ipywidgets sliders for eta, steps and seed over :class:`Explorer`; returns the widget (a VBox).
 
-    ``fontsize`` sizes the figure's text; the lecture app (``make lecture``) uses a larger one."""
+    The figure is an ``Image`` widget (PNG bytes) and the status line an ``HTML`` widget. ``fontsize`` sizes
+    the figure's text; the lecture app (``make lecture``) uses a larger one. The widget keeps the last
+    result in ``.result`` and the :class:`Explorer` in ``.explorer``.
+
+    Why not ``ipywidgets.interactive``: it draws into an ``Output`` widget, and Voilà (through nbclient)
+    answers every output captured there with a message on the kernel's shell channel while it waits on
+    that same channel for the cell's reply. Now and then the reply's wake-up is lost and the lecture page
+    stays on "Executing 4 of 5" for good (nbclient issue #312; about one page load in three on our CI
+    machine). With no ``Output`` widget nothing is sent back, and the page loads every time.
+    """
+    import io
+
     import ipywidgets as W
-    from IPython.display import display
 
     ex = Explorer(model, schedule, n=n, spacing=spacing)
-
-    def update(eta=0.0, steps=20, seed=0):
-        result = ex(eta, steps, seed)
-        fig = draw_explorer(result, fontsize=fontsize)
-        display(fig)
-        plt.close(fig)
-        print(f"η = {eta:g}, S = {steps}, seed = {seed}: computed in {result['seconds']:.2f}s "
-              "(cached redraws are instant)")
-        return result
-
     style = {"description_width": "60px"}
     layout = W.Layout(width="420px")
-    w = W.interactive(update,
-                      eta=W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η", style=style,
-                                        layout=layout, continuous_update=False),
-                      steps=W.IntSlider(value=20, min=2, max=max_steps, step=1, description="steps", style=style,
-                                        layout=layout, continuous_update=False),
-                      seed=W.IntSlider(value=0, min=0, max=20, description="seed", style=style, layout=layout,
-                                       continuous_update=False))
-    w.explorer = ex
-    return w
+    eta = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η", style=style, layout=layout,
+                        continuous_update=False)
+    steps = W.IntSlider(value=20, min=2, max=max_steps, step=1, description="steps", style=style, layout=layout,
+                        continuous_update=False)
+    seed = W.IntSlider(value=0, min=0, max=20, description="seed", style=style, layout=layout,
+                       continuous_update=False)
+    image = W.Image(format="png")
+    status = W.HTML()
+    box = W.VBox([eta, steps, seed, image, status])
+    box.add_class("widget-interact")  # the class ipywidgets.interactive uses; the CSS and browser tests find it
+    box.explorer = ex
+
+    def update(change=None):
+        status.value = f"<span style='font-size:{fontsize + 1}px'>computing η = {eta.value:g}, S = {steps.value}, " \
+                       f"seed = {seed.value}…</span>"
+        result = ex(eta.value, steps.value, seed.value)
+        fig = draw_explorer(result, fontsize=fontsize)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        plt.close(fig)
+        image.value = buf.getvalue()
+        status.value = (f"<span style='font-size:{fontsize + 1}px'>η = {eta.value:g}, S = {steps.value}, "
+                        f"seed = {seed.value}: computed in {result['seconds']:.2f}s (cached redraws are instant)</span>")
+        box.result = result
+
+    for slider in (eta, steps, seed):
+        slider.observe(update, names="value")
+    update()
+    return box

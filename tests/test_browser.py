@@ -149,15 +149,19 @@ def _assert_no_errors(page, where: str) -> None:
     assert page.locator("[data-mime-type='application/vnd.jupyter.stderr'] :text('Traceback')").count() == 0
 
 
-def _on_failure(page, name: str) -> None:
-    """Leave a screenshot and the visible dialogs behind, so that a failure in CI explains itself."""
+def _on_failure(page, name: str, log: Path | None = None) -> None:
+    """Leave a screenshot, the visible dialogs and text, and the server's log behind, so that a failure in CI
+    explains itself (pytest prints a failing test's captured output)."""
     try:
         page.screenshot(path=str(SHOTS / f"{name}_FAILED.png"))
         dialogs = page.locator(".jp-Dialog").all_inner_texts()
         if dialogs:
             print(f"open dialogs in {name}: {dialogs}")
+        print(f"visible text in {name} (first 1500 characters):\n{page.inner_text('body')[:1500]}")
     except Exception as e:  # the page may be gone; the original failure matters more
         print(f"no failure screenshot for {name}: {e}")
+    if log is not None and log.exists():
+        print(f"last lines of {log.name}:\n{log.read_text()[-3000:]}")
 
 
 def _drive_explorer(page, prefix: str) -> None:
@@ -207,7 +211,7 @@ def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
         page.screenshot(path=str(SHOTS / "lab_3_end.png"))
         _assert_no_errors(page, "notebook 5 in JupyterLab")
     except Exception:
-        _on_failure(page, "lab")
+        _on_failure(page, "lab", tmp_path / "lab.log")
         raise
     finally:
         page.close()
@@ -230,7 +234,7 @@ def test_lecture_app_in_voila(browser, course, jupyter_env, tmp_path):
         assert float(size.rstrip("px")) >= 20, f"slider readout font is {size}, too small to project"
         _assert_no_errors(page, "the Voilà lecture app")
     except Exception:
-        _on_failure(page, "voila")
+        _on_failure(page, "voila", tmp_path / "voila.log")
         raise
     finally:
         page.close()
