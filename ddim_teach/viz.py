@@ -124,8 +124,8 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     Why not ``ipywidgets.interactive``: it draws into an ``Output`` widget, and Voilà (through nbclient)
     answers every output captured there with a message on the kernel's shell channel while it waits on
     that same channel for the cell's reply. Now and then the reply's wake-up is lost and the lecture page
-    stays on "Executing 4 of 5" for good (nbclient issue #312; about one page load in three on our CI
-    machine). With no ``Output`` widget nothing is sent back, and the page loads every time.
+    stays on "Executing 3 of 5" for good (nbclient issue #312; 8 of 12 page loads on our CI machine,
+    ``scripts/voila_loads.sh``). With no ``Output`` widget nothing is sent back, and the page loads every time.
     """
     import io
 
@@ -146,17 +146,19 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     box.add_class("widget-interact")  # the class ipywidgets.interactive uses; the CSS and browser tests find it
     box.explorer = ex
 
+    def line(text):
+        return f"<span style='font-size:{fontsize + 1}px'>{text}</span>"
+
     def update(change=None):
-        status.value = f"<span style='font-size:{fontsize + 1}px'>computing η = {eta.value:g}, S = {steps.value}, " \
-                       f"seed = {seed.value}…</span>"
+        setting = f"η = {eta.value:g}, S = {steps.value}, seed = {seed.value}"
+        status.value = line(f"computing {setting}…")
         result = ex(eta.value, steps.value, seed.value)
         fig = draw_explorer(result, fontsize=fontsize)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
         plt.close(fig)
         image.value = buf.getvalue()
-        status.value = (f"<span style='font-size:{fontsize + 1}px'>η = {eta.value:g}, S = {steps.value}, "
-                        f"seed = {seed.value}: computed in {result['seconds']:.2f}s (cached redraws are instant)</span>")
+        status.value = line(f"{setting}: computed in {result['seconds']:.2f}s (cached redraws are instant)")
         box.result = result
 
     for slider in (eta, steps, seed):
