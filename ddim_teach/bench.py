@@ -84,6 +84,11 @@ def overhead(model, schedule, batch=64, S=50, repeats=5):
     return float(torch.tensor(times_m).median()), float(torch.tensor(times_l).median())
 
 
+def overhead_line(model_s: float, loop_s: float) -> str:
+    return (f"sampler overhead at batch 64, 50 steps, recording on (median of 5 runs, model calls timed inside each): "
+            f"model {model_s:.2f}s, loop {loop_s:.2f}s, overhead {100 * (loop_s - model_s) / model_s:+.1f}%")
+
+
 def quality(model, schedule, clf, n=512, steps=50, near=0.05, seed=0) -> dict:
     """The shipped-model bar: DDIM eta=0, S=50 on n samples: FD vs floor, confidence, classes, memorisation."""
     ref, other = real_sets(min(n, 999), seed)
@@ -173,8 +178,7 @@ def main(argv=None):
         model, schedule = load_pretrained(a.weights)
         print(f"torch threads: {torch.get_num_threads()}")
         m, loop = overhead(model, schedule)
-        print(f"sampler overhead at batch 64, 50 steps, recording on (median of 5 runs, model calls timed inside each): model {m:.2f}s, "
-              f"loop {loop:.2f}s, overhead {100 * (loop - m) / m:+.1f}%")
+        print(overhead_line(m, loop))
         return
     steps, etas, n = (STEPS, ETAS, 128) if not a.quick else ((10, 20, 50), (0.0, 1.0), 64)
     steps = tuple(a.steps) if a.steps else steps
@@ -202,8 +206,7 @@ def main(argv=None):
         reach = [S for S in steps if table[(S, 0.0)][0] <= ddpm_fd]
         print("smallest S where DDIM (η=0) reaches DDPM-1000's FD:", reach[0] if reach else "none in this grid")
     m, loop = overhead(model, schedule)
-    print(f"sampler overhead at batch 64, 50 steps, recording on (median of 5 runs, model calls timed inside each): model {m:.2f}s, "
-          f"loop {loop:.2f}s, overhead {100 * (loop - m) / m:+.1f}%")
+    print(overhead_line(m, loop))
     print(f"total {time.perf_counter() - t0:.0f}s")
 
 

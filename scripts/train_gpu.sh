@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train U-Net candidates on one CUDA GPU within a wall-clock budget, then measure each with the
-# shipped-model bar (bench --quality). Used for the shipped weights when a GPU machine was lent;
-# on a CPU use `python -m ddim_teach.train` directly (see docs/RESULTS.md).
+# shipped-model bar (bench --quality). For a task that is lent a GPU machine (the shipped weights so far
+# were trained on the CPU); on a CPU use `python -m ddim_teach.train` directly (see docs/RESULTS.md).
 #
 #   scripts/train_gpu.sh OUTDIR [BUDGET_S]
 #
@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 tr() { "$PY" -m ddim_teach.train --device $DEVICE --batch-size $BS --no-progress --ckpt-every 1000 "$@"; }
 
-# Probe: 300 steps of each, side by side, from a scratch copy.
+# Probe: PROBE steps of each, side by side, into scratch files.
 t0=$(date +%s.%N)
 tr --steps $PROBE --out /tmp/probe_a.pt >/dev/null & tr --steps $PROBE --seed 1 --out /tmp/probe_b.pt >/dev/null; wait
 rate=$("$PY" -c "import time; print($PROBE / (time.time() - $t0))")
