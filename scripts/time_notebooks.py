@@ -1,0 +1,131 @@
+"""Time every notebook and write the one source of the course's run times, then the tables made from it.
+
+    OMP_NUM_THREADS=2 .venv/bin/python scripts/time_notebooks.py            # execute all, write docs/notebook_times.json, update tables
+    .venv/bin/python scripts/time_notebooks.py --tables-only                 # only rewrite the tables from the JSON
+
+Each notebook is executed in a copy (the committed outputs are not touched) with
+``jupyter nbconvert --to notebook --execute``: whole notebook, kernel start included, OMP_NUM_THREADS=2.
+The README's course table, its instructor notes, the index notebook's "runs in" column and the table in
+docs/RESULTS.md are written between ``<!-- times:... -->`` markers (in the index: by ``{{t:NN}}``-free rewriting of the
+"runs in" column), so that no run time is ever typed by hand. tests/test_timings.py checks that they agree.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT / "notebooks"
+JSON = ROOT / "docs" / "notebook_times.json"
+ORDER = ["00_index", "01_forward_process", "02_ddpm", "03_ddim_derivation", "04_ddpm_vs_ddim",
+         "05_x0_and_consistency", "06_ode_view", "07_inversion_interpolation", "08_pitfalls_clinic", "lecture_explorer"]
+
+
+def fmt(sec: float) -> str:
+    return f"{sec:.0f} s"
+
+
+def measure(names) -> dict:
+    jupyter = Path(sys.executable).parent / "jupyter"
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            src = NB / f"{name}.ipynb"
+            dst = Path(tmp) / src.name
+            shutil.copy(src, dst)
+            t0 = time.perf_counter()
+            subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                            "--ExecutePreprocessor.timeout=600", str(dst)], check=True, cwd=NB, env=env,
+                           capture_output=True)
+            out[name] = round(time.perf_counter() - t0, 1)
+            print(f"{name:28s} {out[name]:6.1f} s", flush=True)
+    return out
+
+
+def _replace_between(text: str, tag: str, body: str) -> str:
+    pat = re.compile(rf"(<!-- times:{tag} -->\n).*?(<!-- /times:{tag} -->)", re.S)
+    if not pat.search(text):
+        raise SystemExit(f"marker <!-- times:{tag} --> not found")
+    return pat.sub(lambda m: m.group(1) + body + m.group(2), text)
+
+
+def write_tables(data: dict) -> None:
+    t = data["seconds"]
+    # README: the course table's last column, and the instructor notes
+    readme = (ROOT / "README.md").read_text()
+    lines = readme.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        m = re.match(r"\| (\d|L) \| \[.*?\]\(notebooks/([\w]+)\.ipynb\)", line)
+        if m and m.group(2) in t:
+            cells = line.rstrip("\n").split("|")
+            cells[-2] = f" {fmt(t[m.group(2)])} "
+            lines[i] = "|".join(cells) + "\n"
+    readme = "".join(lines)
+    lecture1 = t["01_forward_process"] + t["02_ddpm"]
+    body = (f"- **Timings** (whole notebook, kernel start included, {data['threads']} threads, measured {data['date']} "
+            f"with `scripts/time_notebooks.py`): " + ", ".join(fmt(t[n]) for n in ORDER[1:9]) +
+            f" for notebooks 1–8; lecture 1 (notebooks 1 and 2) is {fmt(lecture1)} of computing. "
+            "Details and the benchmark figures are in `docs/RESULTS.md`.\n")
+    readme = _replace_between(readme, "readme", body)
+    (ROOT / "README.md").write_text(readme)
+
+    # docs/RESULTS.md
+    rows = "".join(f"| {n} | {t[n]:.1f} |\n" for n in ORDER)
+    res = (ROOT / "docs" / "RESULTS.md").read_text()
+    res = _replace_between(res, "results", f"Measured {data['date']}, {data['threads']} threads, load average before the run "
+                                           f"{data['load']}:\n\n| notebook | seconds |\n|---|---|\n{rows}")
+    (ROOT / "docs" / "RESULTS.md").write_text(res)
+
+    # the index notebook's map
+    idx_path = NB / "00_index.ipynb"
+    nb = json.loads(idx_path.read_text())
+    for c in nb["cells"]:
+        if c["cell_type"] != "markdown":
+            continue
+        src = "".join(c["source"]).splitlines(keepends=True)
+        changed = False
+        for i, line in enumerate(src):
+            m = re.match(r"\| (\d|L) \| \[.*?\]\(([\w]+)\.ipynb\)", line)
+            if m and m.group(2) in t:
+                cells = line.rstrip("\n").split("|")
+                cells[-2] = f" {fmt(t[m.group(2)])} "
+                src[i] = "|".join(cells) + ("\n" if line.endswith("\n") else "")
+                changed = True
+        if changed:
+            c["source"] = src
+    idx_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tables-only", action="store_true", help="rewrite the tables from docs/notebook_times.json")
+    p.add_argument("names", nargs="*", help="notebooks to time (default: all); others keep their recorded time")
+    a = p.parse_args(argv)
+    if a.tables_only:
+        data = json.loads(JSON.read_text())
+    else:
+        bad = [n for n in a.names if n not in ORDER]
+        if bad:
+            p.error(f"unknown notebook(s) {bad}; choose from {ORDER}")
+        load = f"{os.getloadavg()[0]:.2f}"
+        new = measure(a.names or ORDER)
+        old = json.loads(JSON.read_text())["seconds"] if JSON.exists() else {}
+        data = {"date": dt.date.today().isoformat(), "threads": int(os.environ.get("OMP_NUM_THREADS", "2")),
+                "load": load, "command": "OMP_NUM_THREADS=2 .venv/bin/python scripts/time_notebooks.py",
+                "seconds": {n: new.get(n, old.get(n)) for n in ORDER}}
+        JSON.write_text(json.dumps(data, indent=1) + "\n")
+    write_tables(data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Run times are measured once (docs/notebook_times.json, by scripts/time_notebooks.py) and never typed elsewhere."""
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMES = json.loads((ROOT / "docs" / "notebook_times.json").read_text())["seconds"]
+MARGIN_S = 1.0   # the tables round to whole seconds
+
+
+def _table_times(text: str, link_prefix: str) -> dict:
+    out = {}
+    for line in text.splitlines():
+        m = re.match(rf"\| (?:\d|L) \| \[.*?\]\({re.escape(link_prefix)}(\w+)\.ipynb\).*\| (\d+(?:\.\d+)?) s \|\s*$", line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def test_every_notebook_is_timed_and_under_90_s():
+    assert set(TIMES) >= {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    slow = {k: v for k, v in TIMES.items() if v > 90}
+    assert not slow, f"notebooks over the 90 s bar on the 2-core CPU: {slow}"
+
+
+def test_readme_table_and_notes_agree_with_the_measurement():
+    readme = (ROOT / "README.md").read_text()
+    table = _table_times(readme, "notebooks/")
+    assert len(table) >= 9, "the README's course table lost its run-time column"
+    for k, v in table.items():
+        assert abs(v - TIMES[k]) <= MARGIN_S, f"README says {k} runs in {v} s; docs/notebook_times.json says {TIMES[k]}"
+    notes = re.search(r"<!-- times:readme -->\n(.*?)<!-- /times:readme -->", readme, re.S).group(1)
+    said = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) s\b", notes)]
+    expected = [TIMES[k] for k in sorted(TIMES) if k[:2] in {f"0{i}" for i in range(1, 9)}]
+    expected.append(TIMES["01_forward_process"] + TIMES["02_ddpm"])
+    assert len(said) == len(expected) and all(abs(a - b) <= MARGIN_S for a, b in zip(said, expected)), (said, expected)
+    # no other sentence of the README may type a notebook's run time
+    rest = readme.replace(notes, "")
+    assert not re.search(r"(about|takes|≈)\s*\d+(\.\d+)?\s*s\b", rest), "a run time is typed in the README's prose"
+
+
+def test_index_and_results_agree_with_the_measurement():
+    nb = json.loads((ROOT / "notebooks" / "00_index.ipynb").read_text())
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    table = _table_times(md, "")
+    assert len(table) >= 9, "the index lost its run-time column"
+    for k, v in table.items():
+        assert abs(v - TIMES[k]) <= MARGIN_S, f"the index says {k} runs in {v} s; the measurement says {TIMES[k]}"
+    res = (ROOT / "docs" / "RESULTS.md").read_text()
+    block = re.search(r"<!-- times:results -->\n(.*?)<!-- /times:results -->", res, re.S).group(1)
+    rows = dict((a, float(b)) for a, b in re.findall(r"^\| (\w+) \| (\d+\.\d) \|$", block, re.M))
+    assert rows == {k: float(v) for k, v in TIMES.items()}
