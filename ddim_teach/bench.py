@@ -1,20 +1,24 @@
 """The MNIST analogue of the DDIM paper's Table 1, plus sampler speed.
 
     python -m ddim_teach.bench            # full: S in {10,20,50,100,1000} x eta in {0,0.2,0.5,1,sigma_hat}
-    python -m ddim_teach.bench --quick    # CI-sized
+    python -m ddim_teach.bench --quick    # CI-sized: n=64, S in {10, 20, 50}, eta in {0, 1}; no overhead timing
 
 Every cell starts from the same x_T (and, for eta > 0, the same generator seed), so a row
 compares samplers, not luck. MNIST-FD is measured against held-out real digits; the
-floor is the distance between two disjoint sets of real digits of the same size.
+floor is the distance between two disjoint sets of real digits of the same size. The real
+digits are always the bundled ones (``load_mnist(split, source="bundled")``), so a user's
+data folder cannot change the figures.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import time
+from pathlib import Path
 
 import torch
 
-from . import data, metrics, samplers
+from . import cli, data, metrics, samplers
 from .pretrained import load_classifier, load_pretrained
 
 ETAS = (0.0, 0.2, 0.5, 1.0, "sigma_hat")
@@ -25,11 +29,18 @@ def _eta_label(eta) -> str:
     return "σ̂" if eta == "sigma_hat" else f"η={eta:g}"
 
 
+def n_heldout() -> int:
+    """How many held-out real digits the reference set can draw from (the bundled test split)."""
+    return len(data.load_mnist("test", source="bundled")[1])
+
+
 def real_sets(n: int, seed: int = 0):
     """Two random disjoint real sets of n digits: held-out (reference) and train (for the floor)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an integer of at least 2 (a Fréchet distance needs a covariance), got {n!r}")
     g = torch.Generator().manual_seed(seed)
-    te = data.to_tensor(data.load_mnist("test")[0])
-    tr = data.to_tensor(data.load_mnist("train")[0])
+    te = data.to_tensor(data.load_mnist("test", source="bundled")[0])
+    tr = data.to_tensor(data.load_mnist("train", source="bundled")[0])
     if n > len(te):
         raise ValueError(f"n must be at most {len(te)} (the held-out digits), got {n}")
     return te[torch.randperm(len(te), generator=g)[:n]], tr[torch.randperm(len(tr), generator=g)[:n]]
@@ -91,15 +102,15 @@ def overhead_line(model_s: float, loop_s: float) -> str:
 
 def quality(model, schedule, clf, n=512, steps=50, near=0.05, seed=0) -> dict:
     """The shipped-model bar: DDIM eta=0, S=50 on n samples: FD vs floor, confidence, classes, memorisation."""
-    ref, other = real_sets(min(n, 999), seed)
+    ref, other = real_sets(min(n, n_heldout()), seed)
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
     x = samplers.sample(model, schedule, x_T, steps=steps, eta=0.0, spacing="trailing",
                         record_every=None, progress=False).final
     probs = metrics.probabilities(clf, x)
-    train = data.to_tensor(data.load_mnist("train")[0])
+    train = data.to_tensor(data.load_mnist("train", source="bundled")[0])
     d_samples = metrics.nearest_train_distance(x, train)
     d_real = metrics.nearest_train_distance(ref, train)
-    return {"n": n, "fd": metrics.mnist_fd(clf, x, ref), "floor": metrics.mnist_fd(clf, other, ref),
+    return {"n": n, "n_ref": len(ref), "fd": metrics.mnist_fd(clf, x, ref), "floor": metrics.mnist_fd(clf, other, ref),
             "confident": metrics.confidence(probs), "real_confident": metrics.confidence(metrics.probabilities(clf, ref)),
             "histogram": metrics.class_histogram(probs).tolist(),
             "near_copies": float((d_samples < near).float().mean()), "real_near_copies": float((d_real < near).float().mean()),
@@ -119,7 +130,7 @@ def sampler_variants(model, schedule, clf, n=512, seed=0):
 
     Returns [(label, mnist_fd, confident_share, mean max-probability)].
     """
-    ref, _ = real_sets(min(n, 999), seed)
+    ref, _ = real_sets(min(n, n_heldout()), seed)
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
     rows = []
     for label, kw in SAMPLER_VARIANTS:
@@ -139,26 +150,73 @@ def markdown(table, floor, n, steps, etas) -> str:
     return "\n".join(lines)
 
 
+def _int_at_least(low: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} an integer of at least {low}, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{what} an integer of at least {low}, got {v}")
+        return v
+    return parse
+
+
+def _eta(text: str):
+    if text == "sigma_hat":
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        v = None
+    if v is None or not math.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"each eta must be a number in [0, 1] or 'sigma_hat', got {text!r}")
+    return v
+
+
+def _ddpm_label(S: int, T: int) -> str:
+    return f"DDPM-{S}" + (" (η=1, every step)" if S == T else f" (η=1, S={S} of T={T})")
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="n=64, S in {10, 20, 50}, eta in {0, 1}")
-    ap.add_argument("--n", type=int, default=None)
-    ap.add_argument("--spacing", default="leading")
-    ap.add_argument("--steps", type=int, nargs="+", help=f"default {STEPS}")
-    ap.add_argument("--etas", nargs="+", help="numbers in [0, 1] or sigma_hat; default all of " + str(ETAS))
+    from .checkpoint import CheckpointError
+    from .schedules import SPACINGS
+    ap = argparse.ArgumentParser(prog=cli.prog("bench"), description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="n=64, S in {10, 20, 50}, eta in {0, 1}; no overhead timing")
+    ap.add_argument("--n", type=_int_at_least(2, "must be"), default=None,
+                    help="samples per cell (at least 2; the table's reference set holds the held-out digits, "
+                         "so at most their count)")
+    ap.add_argument("--spacing", default="leading", choices=SPACINGS)
+    ap.add_argument("--steps", type=_int_at_least(1, "each must be"), nargs="+", help=f"default {STEPS}")
+    ap.add_argument("--etas", type=_eta, nargs="+", help="numbers in [0, 1] or sigma_hat; default all of " + str(ETAS))
     ap.add_argument("--skip-1000", action="store_true",
                     help="at S=1000 run only eta 0 and 1 (DDPM-1000), to save time on a CPU")
-    ap.add_argument("--quality", action="store_true", help="only the shipped-model bar at n=512 (--n to change)")
-    ap.add_argument("--samplers", action="store_true",
-                    help="the quality bar's FD and confidence for a few deterministic samplers (same x_T)")
-    ap.add_argument("--overhead", action="store_true", help="only the sampler-overhead measurement")
+    mode.add_argument("--quality", action="store_true", help="only the shipped-model bar at n=512 (--n to change)")
+    mode.add_argument("--samplers", action="store_true",
+                      help="the quality bar's FD and confidence for a few deterministic samplers (same x_T)")
+    mode.add_argument("--overhead", action="store_true", help="only the sampler-overhead measurement")
     ap.add_argument("--weights", default=None,
                     help="an exported U-Net file (python -m ddim_teach.pretrained CKPT OUT) instead of the shipped one")
+    from . import bench_explorer
+    bench_explorer.add_arguments(ap, mode)
     a = ap.parse_args(argv)
+    if a.explorer:  # the explorer's latency in a scripted lecture session (issue 14)
+        return bench_explorer.run_from_args(a, ap)
+    if a.weights is not None and not Path(a.weights).is_file():
+        ap.error(f"--weights {a.weights!r}: no such file (export one with python -m ddim_teach.pretrained CKPT OUT)")
+    try:
+        model, schedule = load_pretrained(a.weights)
+        clf = load_classifier()
+    except CheckpointError as e:
+        ap.error(str(e))
+    if a.steps and max(a.steps) > schedule.T:
+        ap.error(f"each of --steps must be at most T = {schedule.T} (the model's schedule), got {max(a.steps)}")
+    held_out = n_heldout()
     if a.quality:
-        (model, schedule), clf = load_pretrained(a.weights), load_classifier()
         q = quality(model, schedule, clf, n=a.n or 512)
-        print(f"DDIM η=0, S=50, n={q['n']} (reference: {min(q['n'], 999)} held-out digits)")
+        print(f"DDIM η=0, S=50, n={q['n']} (reference: {q['n_ref']} held-out digits)")
         print(f"MNIST-FD {q['fd']:.2f}; real-vs-real floor {q['floor']:.2f} (ratio {q['fd'] / q['floor']:.2f})")
         print(f"classifier p>0.9 on {100 * q['confident']:.1f}% of samples (real held-out digits: {100 * q['real_confident']:.1f}%)")
         print(f"predicted classes: {q['histogram']}")
@@ -167,26 +225,26 @@ def main(argv=None):
               f"{q['median_nn']:.3f} vs {q['real_median_nn']:.3f}")
         return
     if a.samplers:
-        (model, schedule), clf = load_pretrained(a.weights), load_classifier()
         n = a.n or 512
-        print(f"n = {n}, same x_T; reference: {min(n, 999)} held-out digits")
+        print(f"n = {n}, same x_T; reference: {min(n, held_out)} held-out digits")
         print("| sampler | MNIST-FD | p > 0.9 | mean max-probability |\n|---|---|---|---|")
         for label, fd, conf, pmax in sampler_variants(model, schedule, clf, n):
             print(f"| {label} | {fd:.2f} | {100 * conf:.1f} % | {pmax:.3f} |", flush=True)
         return
     if a.overhead:
-        model, schedule = load_pretrained(a.weights)
         print(f"torch threads: {torch.get_num_threads()}")
         m, loop = overhead(model, schedule)
         print(overhead_line(m, loop))
         return
     steps, etas, n = (STEPS, ETAS, 128) if not a.quick else ((10, 20, 50), (0.0, 1.0), 64)
-    steps = tuple(a.steps) if a.steps else steps
-    etas = tuple(e if e == "sigma_hat" else float(e) for e in a.etas) if a.etas else etas
-    n = a.n or n
+    steps = tuple(dict.fromkeys(a.steps)) if a.steps else steps
+    etas = tuple(dict.fromkeys(a.etas)) if a.etas else etas
+    n = a.n if a.n is not None else n
+    if n > held_out:
+        ap.error(f"--n must be at most {held_out} (the held-out digits the table compares against), got {n}")
     torch.manual_seed(0)
-    (model, schedule), clf = load_pretrained(a.weights), load_classifier()
-    print(f"torch threads: {torch.get_num_threads()}; model trained {model.trained_steps} steps")
+    print(f"torch threads: {torch.get_num_threads()}; model trained {model.trained_steps} steps; "
+          f"reference: {n} of {held_out} held-out digits")
     t0 = time.perf_counter()
     table, floor = fd_table(model, schedule, clf, n, [S for S in steps if S != 1000 or not a.skip_1000], etas,
                             a.spacing)
@@ -196,17 +254,23 @@ def main(argv=None):
     print()
     print(markdown(table, floor, n, steps, etas))
     print()
-    ddpm_key = (max(steps), 1.0)
-    if ddpm_key in table:
-        ddpm_fd, _, ddpm_t = table[ddpm_key]
-        print(f"DDPM-{max(steps)} (η=1, every step): FD {ddpm_fd:.2f}, {max(steps)} model evaluations, {ddpm_t:.1f}s at batch {n}")
-        for S in steps:
+    S_max = max(steps)
+    if (S_max, 1.0) in table:
+        ddpm = _ddpm_label(S_max, schedule.T)
+        ddpm_fd, _, ddpm_t = table[(S_max, 1.0)]
+        print(f"{ddpm}: FD {ddpm_fd:.2f}, {S_max} model evaluations, {ddpm_t:.1f}s at batch {n}")
+        ddim = [S for S in steps if (S, 0.0) in table]
+        for S in ddim:
             fd, _, dt = table[(S, 0.0)]
             print(f"DDIM η=0 S={S:4d}: FD {fd:7.2f}, {S:4d} evaluations, {dt:6.1f}s, speed-up {ddpm_t / dt:5.1f}x")
-        reach = [S for S in steps if table[(S, 0.0)][0] <= ddpm_fd]
-        print("smallest S where DDIM (η=0) reaches DDPM-1000's FD:", reach[0] if reach else "none in this grid")
-    m, loop = overhead(model, schedule)
-    print(overhead_line(m, loop))
+        if ddim:
+            reach = [S for S in ddim if table[(S, 0.0)][0] <= ddpm_fd]
+            print(f"smallest S where DDIM (η=0) reaches DDPM-{S_max}'s FD:", reach[0] if reach else "none in this grid")
+    if a.quick:
+        print("(--quick: sampler overhead not measured; python -m ddim_teach.bench --overhead measures it)")
+    else:
+        m, loop = overhead(model, schedule)
+        print(overhead_line(m, loop))
     print(f"total {time.perf_counter() - t0:.0f}s")
 
 

@@ -5,16 +5,22 @@ with ``torch.save`` and read with ``torch.load(weights_only=True)``, which
 refuses anything that would execute code on load. It records what it needs to
 be used safely: ``kind`` ("unet" or "classifier"), the architecture ``config``,
 the ``schedule`` (name and T) and the training ``step``.
+
+It also records ``content_sha256``, a SHA-256 over every tensor's bytes and every value, so a file
+that was damaged after saving (a flipped byte inside the tensor data, which ``torch.load`` does not
+notice) is refused on load. Files are written through :func:`ddim_teach.atomic.atomic_write`.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
+
+from .atomic import atomic_write
 
 FORMAT_VERSION = 1
 
@@ -23,19 +29,39 @@ class CheckpointError(ValueError):
     """A checkpoint is unreadable, unsafe, or does not fit the model or schedule it is loaded into."""
 
 
+def content_sha256(obj) -> str:
+    """SHA-256 over a nested dict/list of tensors and plain values: keys, dtypes, shapes and bytes."""
+    h = hashlib.sha256()
+
+    def walk(o):
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(o, dict):
+            h.update(b"{")
+            for k in sorted(o, key=repr):
+                h.update(repr(k).encode())
+                walk(o[k])
+            h.update(b"}")
+        elif isinstance(o, (list, tuple)):
+            h.update(b"[")
+            for v in o:
+                walk(v)
+            h.update(b"]")
+        else:
+            h.update(repr(o).encode())
+
+    walk(obj)
+    return h.hexdigest()
+
+
 def save(obj: dict, path: str | os.PathLike) -> None:
-    """torch.save to a temporary file in the same folder, then rename: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
-    os.close(fd)
-    try:
-        torch.save({"format_version": FORMAT_VERSION, **obj}, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """torch.save to a temporary file in the same folder, fsync, then rename: a crash never leaves half a file."""
+    body = {"format_version": FORMAT_VERSION, **obj}
+    body.pop("content_sha256", None)
+    body["content_sha256"] = content_sha256(body)
+    atomic_write(path, lambda tmp: torch.save(body, tmp))
 
 
 def load(path, kind: str | None = None) -> dict:
@@ -56,6 +82,11 @@ def load(path, kind: str | None = None) -> dict:
         raise CheckpointError(f"{path}: not a ddim_teach checkpoint (format_version "
                               f"{ckpt.get('format_version') if isinstance(ckpt, dict) else None}, "
                               f"expected {FORMAT_VERSION})")
+    if "content_sha256" in ckpt:
+        recorded = ckpt.pop("content_sha256")
+        if content_sha256(ckpt) != recorded:
+            raise CheckpointError(f"{path}: corrupt: its contents do not match the SHA-256 recorded when it was "
+                                  "saved (damaged on disk or in transfer); use another copy")
     if kind is not None and ckpt.get("kind") != kind:
         raise CheckpointError(f"{path}: holds a {ckpt.get('kind')!r} checkpoint, expected {kind!r}")
     return ckpt

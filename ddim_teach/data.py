@@ -9,9 +9,11 @@
    checked against their SHA-256 sums and written atomically into that folder;
 3. the bundled subset: 10,000 real MNIST training digits (9,001 train,
    999 held out) shipped in the package; always works, offline. See
-   ``ddim_teach/data/README.md`` for its origin and licence.
+   ``ddim_teach/assets/README.md`` for its origin and licence.
 
-``source="bundled"`` forces 3; ``source="idx"`` requires 1 or 2.
+``source="bundled"`` forces 3; ``source="idx"`` requires 1 or 2. Anything whose result must not
+depend on what a user keeps in the data folder (the notebooks, the shipped-model checks, the
+classifier and the benchmark) asks for ``source="bundled"``.
 """
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ import gzip
 import hashlib
 import os
 import struct
-import tempfile
 import urllib.request
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .atomic import atomic_write
 
 SPLITS = ("train", "test")
 MIRRORS = (
@@ -81,20 +84,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
         raise ValueError(f"IDX cannot store dtype {array.dtype}")
     header = bytes([0, 0, codes[dt], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     data = header + array.astype(np.dtype(_DTYPES[codes[dt]])).tobytes()
-    _atomic_write(Path(path), gzip.compress(data) if str(path).endswith(".gz") else data)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, gzip.compress(data) if str(path).endswith(".gz") else data)
 
 
 def _find_idx(folder: Path, name: str) -> Path | None:
@@ -123,7 +113,7 @@ def download_mnist(folder: str | os.PathLike | None = None, mirrors=MIRRORS, ope
             if got != sha:
                 errors.append(f"{base}: checksum mismatch (sha256 {got}, expected {sha})")
                 continue
-            _atomic_write(target, data)
+            atomic_write(target, data)
             break
         else:
             raise DataError(f"could not download {name}.gz: " + "; ".join(errors))
@@ -150,7 +140,7 @@ def _load_idx_split(folder: Path, split: str):
 def load_bundled(split: str = "train"):
     """The bundled subset of real MNIST (train: 9,001 digits; test: 999 held out)."""
     _check_split(split)
-    ref = resources.files("ddim_teach") / "data" / "mnist_subset.npz"
+    ref = resources.files("ddim_teach") / "assets" / "mnist_subset.npz"
     try:
         with resources.as_file(ref) as p, np.load(p, allow_pickle=False) as z:
             images, labels = z[f"{split}_images"], z[f"{split}_labels"]
@@ -163,7 +153,7 @@ def load_bundled(split: str = "train"):
 
 
 def _check_split(split):
-    if split not in SPLITS:
+    if not isinstance(split, str) or split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
 
 
@@ -171,7 +161,7 @@ def load_mnist(split: str = "train", source: str = "auto", download: bool = Fals
                folder: str | os.PathLike | None = None):
     """MNIST images (uint8, N x 28 x 28) and labels (uint8, N); see the module docstring for sources."""
     _check_split(split)
-    if source not in ("auto", "idx", "bundled"):
+    if not isinstance(source, str) or source not in ("auto", "idx", "bundled"):
         raise ValueError(f"source must be 'auto', 'idx' or 'bundled', got {source!r}")
     folder = Path(folder) if folder else data_dir()
     if source != "bundled":
@@ -189,6 +179,10 @@ def load_mnist(split: str = "train", source: str = "auto", download: bool = Fals
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) scaled to [-1, 1], the range the models use."""
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 3:
+        what = f"{images.dtype} array of shape {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
+        raise ValueError(f"to_tensor expects a uint8 array of shape (N, H, W) with values 0..255 "
+                         f"(as load_mnist returns), got a {what}")
     return torch.from_numpy(images).float().div(127.5).sub(1.0).unsqueeze(1)
 
 

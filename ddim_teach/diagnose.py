@@ -48,15 +48,23 @@ class Report(list):
 
 
 def _eps(model, x, t: int) -> torch.Tensor:
+    """The raw model output at integer t (t built on x's device); its shape and values are what the checks judge."""
     with torch.no_grad():
-        return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
+        return samplers.call_model(model, x, t, check=False)
 
 
 def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spacing="trailing",
                seed: int = 0) -> Report:
-    """Run the checklist. ``x0``: a batch of real data in the model's range (e.g. 16 digits in [-1, 1])."""
-    if x0.dim() < 2 or len(x0) < 2:
-        raise ValueError(f"x0 must be a batch of at least 2 data points, got shape {tuple(x0.shape)}")
+    """Run the checklist. ``x0``: a batch of real data in the model's range (e.g. 16 digits in [-1, 1]), on the
+    model's device and in its dtype. Noise is drawn on the CPU from ``seed`` and moved to x0's device."""
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+    if not isinstance(x0, torch.Tensor) or x0.dim() < 2 or len(x0) < 2:
+        got = tuple(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__
+        raise ValueError(f"x0 must be a batch of at least 2 data points, shape (B, ...), got {got}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    samplers._check_x_T(model, x0, "x0")
     g = torch.Generator().manual_seed(seed)
     T = schedule.T
     rep = Report()
@@ -64,7 +72,7 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
     rep.append(Check("terminal_noise", ab_T < 1e-2,
                      f"alpha_bar at t={T - 1} is {ab_T:.2e} (want < 1e-2: x_T must be nearly pure noise)"))
 
-    noise = torch.randn(x0.shape, generator=g, dtype=x0.dtype)
+    noise = samplers.draw_noise(x0, g)
     out = _eps(model, noise, T - 1)
     shape_ok = tuple(out.shape) == tuple(x0.shape)
     rep.append(Check("output_shape", shape_ok, f"model output {tuple(out.shape)} for input {tuple(x0.shape)}"))
@@ -72,7 +80,7 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
         return rep
 
     t_mid = T // 2
-    x_mid = schedule.q_sample(x0, torch.full((len(x0),), t_mid), noise)
+    x_mid = schedule.q_sample(x0, t_mid, noise)
     e_hi, e_lo = _eps(model, x_mid, T - 1), _eps(model, x_mid, T // 20)
     rel = float((e_hi - e_lo).norm() / (e_hi.norm() + e_lo.norm() + 1e-12))
     rep.append(Check("uses_time", rel > 0.02,
@@ -86,7 +94,7 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
 
     t_small = max(1, T // 10)
     ab_small = schedule.alpha_bar(t_small)
-    x_small = schedule.q_sample(x0, torch.full((len(x0),), t_small), noise)
+    x_small = schedule.q_sample(x0, t_small, noise)
     x0_hat = samplers.predict_x0(x_small, _eps(model, x_small, t_small), ab_small)
     err = float((x0_hat - x0).pow(2).mean())
     naive = float((x_small / ab_small.sqrt() - x0).pow(2).mean())  # the estimate with eps_hat = 0
@@ -99,7 +107,7 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
                      f"{spacing!r}, S={steps}: starts at t={int(ts[0])}, ends at t={int(ts[-1])} "
                      f"(want a start within 2% of {T - 1}, descending)"))
 
-    x_T = torch.randn(x0.shape, generator=g, dtype=x0.dtype)
+    x_T = samplers.draw_noise(x0, g)
     final = samplers.sample(model, schedule, x_T, steps=steps, eta=0.0, spacing=spacing, record_every=None,
                             progress=False).final
     m_s, s_s, m_d, s_d = float(final.mean()), float(final.std()), float(x0.mean()), float(x0.std())

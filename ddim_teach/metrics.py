@@ -15,6 +15,21 @@ from __future__ import annotations
 import torch
 
 
+def _check_images(images, name: str = "images") -> None:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28) \
+            or not images.is_floating_point() or len(images) == 0:
+        got = f"{tuple(images.shape)} {images.dtype}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"{name} must be a float tensor of MNIST images, shape (N, 1, 28, 28) in [-1, 1], got {got}")
+    if not bool(torch.isfinite(images).all()):
+        raise ValueError(f"{name} contain NaN or inf")
+
+
+def _check_probs(probs) -> None:
+    if not isinstance(probs, torch.Tensor) or probs.dim() != 2 or probs.shape[1] != 10 or len(probs) == 0:
+        got = tuple(probs.shape) if isinstance(probs, torch.Tensor) else type(probs).__name__
+        raise ValueError(f"probs must be class probabilities of shape (N, 10) (metrics.probabilities), got {got}")
+
+
 def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
     w, v = torch.linalg.eigh(a)
     return (v * w.clamp(min=0).sqrt()) @ v.T
@@ -26,6 +41,8 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
         raise ValueError(f"features must be (N, d) with the same d, got {tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
     if min(len(feats_a), len(feats_b)) < 2:
         raise ValueError("need at least 2 samples in each set")
+    if not (bool(torch.isfinite(feats_a).all()) and bool(torch.isfinite(feats_b).all())):
+        raise ValueError("features contain NaN or inf")
     a, b = feats_a.double(), feats_b.double()
     mu_a, mu_b = a.mean(0), b.mean(0)
     ca, cb = torch.cov(a.T), torch.cov(b.T)
@@ -37,12 +54,15 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
 @torch.no_grad()
 def features(classifier, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Classifier features of images in [-1, 1], shape (N, 1, 28, 28); values outside are clipped."""
+    _check_images(images)
     return torch.cat([classifier.features(images[i:i + batch_size].float().clamp(-1, 1))
                       for i in range(0, len(images), batch_size)])
 
 
 @torch.no_grad()
 def probabilities(classifier, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Class probabilities (N, 10) of images (N, 1, 28, 28) in [-1, 1]; values outside are clipped."""
+    _check_images(images)
     return torch.cat([classifier(images[i:i + batch_size].float().clamp(-1, 1)).softmax(1)
                       for i in range(0, len(images), batch_size)])
 
@@ -53,17 +73,27 @@ def mnist_fd(classifier, images_a: torch.Tensor, images_b: torch.Tensor) -> floa
 
 
 def confidence(probs: torch.Tensor, threshold: float = 0.9) -> float:
-    """Share of samples whose top class probability exceeds ``threshold``."""
+    """Share of samples whose top class probability exceeds ``threshold`` (in [0, 1))."""
+    _check_probs(probs)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < 1:
+        raise ValueError(f"threshold must be a probability in [0, 1), got {threshold!r}")
     return float((probs.max(1).values > threshold).float().mean())
 
 
 def class_histogram(probs: torch.Tensor) -> torch.Tensor:
     """Counts of the predicted class, a LongTensor of length 10."""
+    _check_probs(probs)
     return torch.bincount(probs.argmax(1), minlength=10)
 
 
 def nearest_train_distance(samples: torch.Tensor, train: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """RMS pixel distance (on the [0, 1] scale) from each sample to its nearest training image."""
+    for name, v in (("samples", samples), ("train", train)):
+        if not isinstance(v, torch.Tensor) or v.dim() < 2 or len(v) == 0:
+            raise ValueError(f"{name} must be a non-empty batch of images (N, ...), got "
+                             f"{tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__}")
+    if samples[0].numel() != train[0].numel():
+        raise ValueError(f"samples {tuple(samples.shape[1:])} and train {tuple(train.shape[1:])} images differ in size")
     s = (samples.flatten(1).double().clamp(-1, 1) + 1) / 2
     tr = (train.flatten(1).double() + 1) / 2
     out = []

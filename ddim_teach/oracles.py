@@ -4,7 +4,8 @@ If x0 ~ p_data and x_t = sqrt(ab) x0 + sqrt(1 - ab) eps, the ideal network predi
 E[eps | x_t] = -sqrt(1 - ab) grad log p_t(x_t) (Tweedie; DDPM Sec. 3.2 / Song et al. 2021b).
 For Gaussians and Gaussian mixtures p_t is again a (mixture of) Gaussian(s), so the
 ideal eps_hat is exact and a sampler can be tested without training anything.
-Each oracle is a callable ``oracle(x_t, t) -> eps_hat`` like a trained model.
+Each oracle is a callable ``oracle(x_t, t) -> eps_hat`` like a trained model; the Gaussian one can
+also predict x0 or v (``prediction_type``), exactly, even at alpha_bar = 0 (zero terminal SNR).
 """
 from __future__ import annotations
 
@@ -12,25 +13,53 @@ import math
 
 import torch
 
-from .schedules import Schedule
+from .schedules import PREDICTION_TYPES, Schedule
 
 
 class GaussianOracle:
-    """Data ~ N(mu, s^2 I), any shape. p_t = N(sqrt(ab) mu, (ab s^2 + 1 - ab) I) and
-    eps_hat(x_t, t) = sqrt(1 - ab) (x_t - sqrt(ab) mu) / (ab s^2 + 1 - ab)."""
+    """Data ~ N(mu, s^2 I), any shape. p_t = N(sqrt(ab) mu, v I) with v = ab s^2 + 1 - ab, and
 
-    def __init__(self, schedule: Schedule, mu=0.0, s: float = 1.0, sample_shape=None):
-        if s <= 0:
-            raise ValueError(f"s must be positive, got {s}")
+        eps_hat(x_t, t) = E[eps | x_t] = sqrt(1 - ab) (x_t - sqrt(ab) mu) / v
+        x0_hat(x_t, t)  = E[x0 | x_t]  = mu + sqrt(ab) s^2 (x_t - sqrt(ab) mu) / v
+        v_hat           = sqrt(ab) eps_hat - sqrt(1 - ab) x0_hat       (Salimans & Ho 2022)
+
+    all defined at ab = 0. ``prediction_type`` ("epsilon", "sample" or "v_prediction") picks what a
+    call returns, as for a model trained that way.
+    """
+
+    def __init__(self, schedule: Schedule, mu=0.0, s: float = 1.0, sample_shape=None,
+                 prediction_type: str = "epsilon"):
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 or not math.isfinite(s):
+            raise ValueError(f"s must be a positive number, got {s!r}")
+        if prediction_type not in PREDICTION_TYPES:
+            raise ValueError(f"prediction_type must be one of {', '.join(PREDICTION_TYPES)}, got {prediction_type!r}")
         self.schedule, self.mu, self.s = schedule, torch.as_tensor(mu, dtype=torch.float64), float(s)
+        self.prediction_type = prediction_type
         if sample_shape is not None:
             self.sample_shape = tuple(sample_shape)
 
-    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        ab = self.schedule.alpha_bar(t).reshape(-1, *([1] * (x_t.dim() - 1)))
-        mu = self.mu.to(torch.float64)
+    def _ab(self, x_t, t):
+        return self.schedule.alpha_bar(t).reshape(-1, *([1] * (x_t.dim() - 1)))
+
+    def eps_hat(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        ab = self._ab(x_t, t)
         var = ab * self.s ** 2 + 1 - ab
-        return ((1 - ab).sqrt() * (x_t.double() - ab.sqrt() * mu) / var).to(x_t.dtype)
+        return ((1 - ab).sqrt() * (x_t.double() - ab.sqrt() * self.mu) / var).to(x_t.dtype)
+
+    def x0_hat(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        ab = self._ab(x_t, t)
+        var = ab * self.s ** 2 + 1 - ab
+        return (self.mu + ab.sqrt() * self.s ** 2 * (x_t.double() - ab.sqrt() * self.mu) / var).to(x_t.dtype)
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if self.prediction_type == "epsilon":
+            return self.eps_hat(x_t, t)
+        if self.prediction_type == "sample":
+            return self.x0_hat(x_t, t)
+        ab = self._ab(x_t, t)
+        return (ab.sqrt() * self.eps_hat(x_t, t).double() - (1 - ab).sqrt() * self.x0_hat(x_t, t).double()).to(x_t.dtype)
 
     def sample_data(self, n: int, shape=(), generator=None) -> torch.Tensor:
         return self.mu + self.s * torch.randn((n, *shape), generator=generator, dtype=torch.float64)
@@ -45,12 +74,20 @@ class GaussianMixtureOracle:
     """
 
     def __init__(self, schedule: Schedule, means, stds, weights=None):
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
         self.schedule = schedule
         self.means = torch.as_tensor(means, dtype=torch.float64)
+        if self.means.dim() != 2 or self.means.numel() == 0:
+            raise ValueError(f"means must have shape (K, d), one row per component, got {tuple(self.means.shape)}")
         K, d = self.means.shape
-        self.stds = torch.as_tensor(stds, dtype=torch.float64).expand(K).clone()
+        stds = torch.as_tensor(stds, dtype=torch.float64)
         w = torch.ones(K, dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
-        if (w <= 0).any() or (self.stds <= 0).any():
+        if stds.numel() not in (1, K) or w.shape != (K,):
+            raise ValueError(f"stds must be one number or K = {K} numbers, and weights K numbers; "
+                             f"got {tuple(stds.shape)} and {tuple(w.shape)}")
+        self.stds = stds.reshape(-1).expand(K).clone()
+        if not bool((w > 0).all()) or not bool((self.stds > 0).all()):
             raise ValueError("weights and stds must be positive")
         self.weights = w / w.sum()
         self.sample_shape = (d,)

@@ -3,26 +3,72 @@
     from ddim_teach.pretrained import load_pretrained, load_classifier
     model, schedule = load_pretrained()     # offline, from files inside the package
 
-Both files are plain checkpoints read with ``weights_only=True`` (no pickled code runs).
-``export_pretrained`` turns a training checkpoint into the shipped file (EMA weights only).
+Both files are plain checkpoints read with ``weights_only=True`` (no pickled code runs), and each
+is checked against the SHA-256 recorded beside it in ``weights/SHA256SUMS`` before it is read, so a
+damaged copy is refused rather than quietly giving other samples.
+
+``export_pretrained`` turns a training checkpoint into a shipping-style file (EMA weights only):
+
+    python -m ddim_teach.pretrained CKPT OUT [--force]      # or: ddim-teach-pretrained CKPT OUT
+
+It never writes into the installed package; to ship new weights, copy OUT into ``ddim_teach/weights/``
+of a source checkout and put the SHA-256 it prints into ``SHA256SUMS``.
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
+import hashlib
 from importlib import resources
 from pathlib import Path
 
-import torch
-
-from . import checkpoint, schedules
+from . import checkpoint, cli, schedules
+from .atomic import check_writable, refuse_package_path
 from .classifier import Classifier
 from .unet import UNet, UNetConfig
 
 UNET_FILE = "unet_mnist.pt"
 CLASSIFIER_FILE = "classifier.pt"
+SUMS_FILE = "SHA256SUMS"
 
 
 def weights_path(name: str) -> Path:
+    """Where a shipped file lives when the package is installed as files (the usual case).
+
+    Readers use :func:`shipped_file`, which also works from a zip and verifies the SHA-256.
+    """
     return Path(str(resources.files("ddim_teach") / "weights" / name))
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def recorded_sha256(name: str) -> str:
+    """The SHA-256 recorded for a shipped file in ``weights/SHA256SUMS`` (``sha256sum`` format)."""
+    text = (resources.files("ddim_teach") / "weights" / SUMS_FILE).read_text()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("*") == name:
+            return parts[0].lower()
+    raise checkpoint.CheckpointError(f"no SHA-256 recorded for the shipped file {name!r} in weights/{SUMS_FILE}")
+
+
+@contextlib.contextmanager
+def shipped_file(name: str):
+    """A real path to a shipped weights file, verified against its recorded SHA-256."""
+    with resources.as_file(resources.files("ddim_teach") / "weights" / name) as p:
+        if not Path(p).is_file():
+            raise checkpoint.CheckpointError(f"the shipped file {name!r} is missing from the package; reinstall it")
+        got, want = file_sha256(p), recorded_sha256(name)
+        if got != want:
+            raise checkpoint.CheckpointError(f"the shipped file {p} is damaged: SHA-256 {got[:16]}..., recorded "
+                                             f"{want[:16]}... in weights/{SUMS_FILE}; reinstall the package")
+        yield Path(p)
 
 
 def load_unet(path, schedule: schedules.Schedule | None = None):
@@ -46,34 +92,68 @@ def load_unet(path, schedule: schedules.Schedule | None = None):
 
 
 def load_pretrained(path=None):
-    """The shipped EMA U-Net (eval mode) and the schedule it was trained with."""
-    return load_unet(path or weights_path(UNET_FILE))
+    """The shipped EMA U-Net (eval mode) and the schedule it was trained with; ``path``: another exported file."""
+    if path is not None:
+        return load_unet(path)
+    with shipped_file(UNET_FILE) as p:
+        return load_unet(p)
 
 
 def training_history(path=None) -> dict:
     """Step count, training settings and the loss curve ([step, mean loss over 50 steps]) of the shipped U-Net."""
-    ck = checkpoint.load(path or weights_path(UNET_FILE), kind="unet")
+    with (contextlib.nullcontext(path) if path is not None else shipped_file(UNET_FILE)) as p:
+        ck = checkpoint.load(p, kind="unet")
     return {"step": ck.get("step"), "train": ck.get("train", {}), "loss_history": ck.get("loss_history", [])}
 
 
 def load_classifier(path=None) -> Classifier:
-    """The shipped evaluation classifier (eval mode)."""
-    path = path or weights_path(CLASSIFIER_FILE)
-    ck = checkpoint.load(path, kind="classifier")
+    """The shipped evaluation classifier (eval mode); ``path``: another classifier checkpoint."""
+    with (contextlib.nullcontext(path) if path is not None else shipped_file(CLASSIFIER_FILE)) as p:
+        ck = checkpoint.load(p, kind="classifier")
     model = Classifier()
-    checkpoint.load_state(model, ck["state_dict"], str(path))
+    checkpoint.load_state(model, ck["state_dict"], str(path or CLASSIFIER_FILE))
     model.heldout_accuracy = ck.get("heldout_accuracy")
     return model.eval().requires_grad_(False)
 
 
-def export_pretrained(train_ckpt, out=None) -> Path:
-    """Write the shipping file: the EMA weights, config, schedule, step and loss history only."""
+def export_pretrained(train_ckpt, out, force: bool = False) -> Path:
+    """Write a shipping-style file: the EMA weights, config, schedule, step, settings and loss history only.
+
+    ``out`` must be named; an existing file is replaced only with ``force=True``, and nothing is ever
+    written inside the installed package (the shipped weights stay as installed).
+    """
+    if out is None or str(out) == "":
+        raise ValueError("out must name the file to write, e.g. 'unet_ema.pt'")
+    out = Path(out)
+    refuse_package_path(out, "out")
+    if Path(train_ckpt).resolve() == out.resolve():
+        raise ValueError(f"out {str(out)!r} is the training checkpoint itself; name another file")
+    check_writable(out, "out")
+    if out.exists() and not force:
+        raise ValueError(f"{str(out)!r} already exists; pass --force (force=True) to replace it")
     ck = checkpoint.load(train_ckpt, kind="unet")
-    out = Path(out or weights_path(UNET_FILE))
-    checkpoint.save({k: ck[k] for k in ("kind", "config", "schedule", "step", "ema", "loss_history", "train")}, out)
+    if "ema" not in ck:
+        raise checkpoint.CheckpointError(f"{train_ckpt}: holds no EMA weights (already an exported file?)")
+    checkpoint.save({k: ck[k] for k in ("kind", "config", "schedule", "step", "ema", "loss_history", "train")
+                     if k in ck}, out)
     return out
 
 
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(
+        prog=cli.prog("pretrained"),
+        description="Export the EMA weights of a training checkpoint (from ddim_teach.train) to a small file "
+                    "that load_pretrained(path) and `bench --weights` read. Nothing is written into the package.")
+    ap.add_argument("checkpoint", help="a training checkpoint, e.g. checkpoints/unet.pt")
+    ap.add_argument("out", help="the file to write, e.g. unet_ema.pt (never inside the installed package)")
+    ap.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    a = ap.parse_args(argv)
+    try:
+        out = export_pretrained(a.checkpoint, a.out, force=a.force)
+    except (ValueError, OSError) as e:  # CheckpointError is a ValueError
+        ap.error(str(e))
+    print(f"wrote {out} (sha256 {file_sha256(out)})")
+
+
 if __name__ == "__main__":
-    import sys
-    print(export_pretrained(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))
+    main()

@@ -11,6 +11,7 @@ Forward process (DDPM eq. 4):  q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alph
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -21,8 +22,18 @@ SPACINGS = ("leading", "trailing", "linspace", "quad")
 PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
 
 
+_DEFAULT_RANGE = {"linear": (1e-4, 0.02), "scaled_linear": (0.00085, 0.012), "sigmoid": (1e-4, 0.02)}
+
+
+def _real(v, name: str, lo: float, hi: float, lo_open: bool = True) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v) \
+            or not (lo < v if lo_open else lo <= v) or not v <= hi:
+        raise ValueError(f"{name} must be a number in {'(' if lo_open else '['}{lo}, {hi}], got {v!r}")
+    return float(v)
+
+
 def make_betas(name: str, T: int = 1000, beta_start: float | None = None, beta_end: float | None = None,
-               cosine_s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
+               cosine_s: float | None = None, max_beta: float | None = None) -> torch.Tensor:
     """beta_1..beta_T as a float64 tensor of length T.
 
     * ``linear``: DDPM (Ho et al. 2020, Sec. 4): beta from 1e-4 to 0.02, evenly spaced.
@@ -32,25 +43,40 @@ def make_betas(name: str, T: int = 1000, beta_start: float | None = None, beta_e
       beta_t = min(1 - alpha_bar(t+1)/alpha_bar(t), 0.999)  (diffusers: ``squaredcos_cap_v2``).
     * ``sigmoid``: the GeoDiff variant (Xu et al. 2022), as in diffusers: beta =
       sigmoid(linspace(-6, 6, T)) * (beta_end - beta_start) + beta_start, default 1e-4 .. 0.02.
+
+    ``beta_start`` / ``beta_end`` (defaults above) must satisfy 0 < beta_start < beta_end <= 1; they
+    belong to the linear-type schedules, ``cosine_s`` (default 0.008) and ``max_beta`` (default 0.999)
+    to ``cosine``. A parameter the chosen schedule does not use is an error, not ignored.
     """
     if not isinstance(T, int) or isinstance(T, bool) or T < 1:
         raise ValueError(f"T must be a positive integer, got {T!r}")
-    if name == "linear":
-        b0, b1 = beta_start or 1e-4, beta_end or 0.02
-        betas = torch.linspace(b0, b1, T, dtype=torch.float64)
-    elif name == "scaled_linear":
-        b0, b1 = beta_start or 0.00085, beta_end or 0.012
-        betas = torch.linspace(b0 ** 0.5, b1 ** 0.5, T, dtype=torch.float64) ** 2
-    elif name == "cosine":
-        def f(t):
-            return math.cos((t / T + cosine_s) / (1 + cosine_s) * math.pi / 2) ** 2
-        betas = torch.tensor([min(1 - f(i + 1) / f(i), max_beta) for i in range(T)], dtype=torch.float64)
-    elif name == "sigmoid":
-        b0, b1 = beta_start or 1e-4, beta_end or 0.02
-        betas = torch.sigmoid(torch.linspace(-6, 6, T, dtype=torch.float64)) * (b1 - b0) + b0
-    else:
+    if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
-    return betas
+    if name == "cosine":
+        given = [k for k, v in (("beta_start", beta_start), ("beta_end", beta_end)) if v is not None]
+        if given:
+            raise ValueError(f"the cosine schedule takes no {' or '.join(given)} (its betas come from "
+                             "cos^2, Nichol & Dhariwal eq. 17); use cosine_s or max_beta, or another schedule")
+        s = 0.008 if cosine_s is None else _real(cosine_s, "cosine_s", 0.0, 1.0, lo_open=False)
+        cap = 0.999 if max_beta is None else _real(max_beta, "max_beta", 0.0, 1.0)
+
+        def f(t):
+            return math.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2
+        return torch.tensor([min(1 - f(i + 1) / f(i), cap) for i in range(T)], dtype=torch.float64)
+    given = [k for k, v in (("cosine_s", cosine_s), ("max_beta", max_beta)) if v is not None]
+    if given:
+        raise ValueError(f"{' and '.join(given)} belong(s) to the cosine schedule, not {name!r}")
+    d0, d1 = _DEFAULT_RANGE[name]
+    b0 = d0 if beta_start is None else _real(beta_start, "beta_start", 0.0, 1.0)
+    b1 = d1 if beta_end is None else _real(beta_end, "beta_end", 0.0, 1.0)
+    if not b0 < b1:
+        raise ValueError(f"beta_start ({b0}) must be smaller than beta_end ({b1}): betas grow with t "
+                         "(the arguments may be swapped)")
+    if name == "linear":
+        return torch.linspace(b0, b1, T, dtype=torch.float64)
+    if name == "scaled_linear":
+        return torch.linspace(b0 ** 0.5, b1 ** 0.5, T, dtype=torch.float64) ** 2
+    return torch.sigmoid(torch.linspace(-6, 6, T, dtype=torch.float64)) * (b1 - b0) + b0
 
 
 def rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
@@ -60,7 +86,10 @@ def rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
     sqrt(alpha_bar_{T-1}) = 0: the last step is pure noise (SNR 0). Such a schedule
     needs a v- or x0-predicting model: eps -> x0 is undefined where alpha_bar = 0.
     """
-    sqrt_ab = torch.cumprod(1 - betas.double(), 0).sqrt()
+    betas = Schedule(betas).betas  # validated
+    if len(betas) < 2:
+        raise ValueError("rescaling to zero terminal SNR needs at least 2 timesteps")
+    sqrt_ab = torch.cumprod(1 - betas, 0).sqrt()
     s0, sT = sqrt_ab[0].clone(), sqrt_ab[-1].clone()
     sqrt_ab = (sqrt_ab - sT) * s0 / (s0 - sT)
     ab = sqrt_ab ** 2
@@ -73,22 +102,53 @@ def _bcast(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return a.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1))).to(x.device)
 
 
-@dataclass
+def _as_timesteps(t, what: str = "timestep") -> torch.Tensor:
+    """Integer timesteps as a LongTensor (on the CPU). Floats are accepted only when whole (500.0);
+    500.7 is an error, never truncated."""
+    if isinstance(t, torch.Tensor):
+        t = t.detach().cpu()
+    elif isinstance(t, bool):
+        raise ValueError(f"{what} must be an integer, got {t!r}")
+    try:
+        t = torch.as_tensor(t)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{what} must be an integer or a list/tensor of integers, got {t!r}") from e
+    if t.dtype == torch.bool or t.is_complex():
+        raise ValueError(f"{what} must be integers, got dtype {t.dtype}")
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
+            bad = t[~torch.isfinite(t) | (t != t.round())].flatten()[:4].tolist()
+            raise ValueError(f"{what} must be integers (0-based indices into the schedule), got {bad}; "
+                             "they are not rounded or truncated for you")
+    return t.long()
+
+
+@dataclass(eq=False)
 class Schedule:
     """A discrete noise schedule. All arrays are float64 tensors of length T.
 
     ``betas[t]``, ``alphas[t] = 1 - betas[t]`` and ``alpha_bars[t] = prod_{s<=t} alphas[s]``
-    (DDPM notation; DDIM's alpha_t is ``alpha_bars[t]``).
+    (DDPM notation; DDIM's alpha_t is ``alpha_bars[t]``). Betas must lie in (0, 1] and must not
+    decrease with t. (``==`` compares identity; compare ``betas`` with ``torch.equal``.)
     """
     betas: torch.Tensor
     name: str = "custom"
 
     def __post_init__(self):
-        b = torch.as_tensor(self.betas, dtype=torch.float64)
+        try:
+            b = torch.as_tensor(self.betas, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"betas must be a 1-D sequence of numbers, got {type(self.betas).__name__}") from e
         if b.dim() != 1 or len(b) < 1:
             raise ValueError(f"betas must be a 1-D tensor, got shape {tuple(b.shape)}")
         if not ((b > 0) & (b <= 1)).all():
-            raise ValueError("betas must lie in (0, 1]")
+            bad = b[~((b > 0) & (b <= 1))][:4].tolist()
+            raise ValueError(f"betas must lie in (0, 1], got {bad} (beta = 0 would make a step add no noise, "
+                             "and x0 <-> eps conversions divide by zero there)")
+        if len(b) > 1 and bool((b[1:] < b[:-1]).any()):
+            i = int((b[1:] < b[:-1]).nonzero()[0])
+            raise ValueError(f"betas must not decrease with t: beta[{i}] = {float(b[i]):.3g} > beta[{i + 1}] = "
+                             f"{float(b[i + 1]):.3g} (reversed order?)")
         self.betas = b
         self.alphas = 1 - b
         self.alpha_bars = torch.cumprod(self.alphas, 0)
@@ -110,36 +170,45 @@ class Schedule:
 
     def alpha_bar(self, t) -> torch.Tensor:
         """alpha_bar at integer timestep(s) t; t = -1 means "before the first step", alpha_bar = 1."""
-        t = torch.as_tensor(t, dtype=torch.long)
+        t = _as_timesteps(t)
         if ((t < -1) | (t >= self.T)).any():
             raise ValueError(f"timestep out of range: allowed -1 (clean) .. {self.T - 1}, got {t.tolist()}")
         ab = torch.cat([torch.ones(1, dtype=torch.float64), self.alpha_bars])
         return ab[t + 1]
 
     def _t(self, t, x: torch.Tensor) -> torch.Tensor:
-        t = torch.as_tensor(t, dtype=torch.long).cpu()  # the table lives on the CPU
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 1:
+            got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be a floating-point tensor with a batch dimension, got {got}")
+        t = _as_timesteps(t)  # the table lives on the CPU
         if t.dim() == 0:
             t = t.expand(x.shape[0])
+        if t.shape != (x.shape[0],):
+            raise ValueError(f"t must be one integer or one per batch element, shape ({x.shape[0]},); "
+                             f"got shape {tuple(t.shape)}")
         return _bcast(self.alpha_bar(t), x)
 
     # --- forward process -------------------------------------------------
     def q_sample(self, x0: torch.Tensor, t, noise: torch.Tensor) -> torch.Tensor:
         """x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps (DDPM eq. 4), t per batch element."""
-        if noise.shape != x0.shape:
+        if not isinstance(noise, torch.Tensor) or noise.shape != x0.shape:
+            if not isinstance(noise, torch.Tensor):
+                raise ValueError(f"noise must be a tensor shaped like x0, got {type(noise).__name__}")
             raise ValueError(f"noise shape {tuple(noise.shape)} differs from x0 shape {tuple(x0.shape)}")
         ab = self._t(t, x0)
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
     # --- conversions between parameterisations --------------------------
+    # x0 <-> eps have one source, samplers.predict_x0 and samplers.eps_from_x0; these look up alpha_bar_t.
     def x0_from_eps(self, x_t, t, eps):
-        """x0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)  (DDIM eq. 9)."""
-        ab = self._t(t, x_t)
-        return (x_t - (1 - ab).sqrt() * eps) / ab.sqrt()
+        """x0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)  (DDIM eq. 9; :func:`samplers.predict_x0`)."""
+        from .samplers import predict_x0
+        return predict_x0(x_t, eps, self._t(t, x_t))
 
     def eps_from_x0(self, x_t, t, x0):
-        """eps = (x_t - sqrt(alpha_bar_t) x0) / sqrt(1 - alpha_bar_t)."""
-        ab = self._t(t, x_t)
-        return (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
+        """eps = (x_t - sqrt(alpha_bar_t) x0) / sqrt(1 - alpha_bar_t)  (:func:`samplers.eps_from_x0`)."""
+        from .samplers import eps_from_x0
+        return eps_from_x0(x_t, x0, self._t(t, x_t))
 
     def v_from(self, x0, t, eps):
         """v = sqrt(alpha_bar_t) eps - sqrt(1 - alpha_bar_t) x0  (Salimans & Ho 2022)."""
@@ -166,12 +235,28 @@ class Schedule:
             return self.eps_from_v(x_t, t, model_output)
         raise ValueError(f"unknown prediction_type {prediction_type!r}; choose one of {', '.join(PREDICTION_TYPES)}")
 
+    def to_x0(self, model_output, x_t, t, prediction_type: str = "epsilon"):
+        """Convert a model's output to x0_hat. v and x0 predictions convert directly (defined at alpha_bar = 0,
+        zero terminal SNR); eps goes through eq. 9, which needs alpha_bar > 0."""
+        if prediction_type == "epsilon":
+            return self.x0_from_eps(x_t, t, model_output)
+        if prediction_type == "sample":
+            return model_output
+        if prediction_type == "v_prediction":
+            return self.x0_from_v(x_t, t, model_output)
+        raise ValueError(f"unknown prediction_type {prediction_type!r}; choose one of {', '.join(PREDICTION_TYPES)}")
+
     def to_dict(self) -> dict:
         return {"name": self.name, "T": self.T}
 
 
 def make_schedule(name: str = "linear", T: int = 1000, *, rescale_to_zero_snr: bool = False, **kwargs) -> Schedule:
-    """A :class:`Schedule` by name (see :func:`make_betas`), optionally rescaled to zero terminal SNR."""
+    """A :class:`Schedule` by name (see :func:`make_betas`), optionally rescaled to zero terminal SNR.
+
+    A zero-terminal-SNR schedule has alpha_bar = 0 at t = T - 1; sampling from there needs a v- or
+    x0-predicting model (``samplers.sample(..., prediction_type="v_prediction")``)."""
+    if not isinstance(rescale_to_zero_snr, bool):
+        raise ValueError(f"rescale_to_zero_snr must be True or False, got {rescale_to_zero_snr!r}")
     betas = make_betas(name, T, **kwargs)
     label = name
     if rescale_to_zero_snr:
@@ -193,7 +278,7 @@ def _check_timesteps(ts: torch.Tensor, T: int) -> torch.Tensor:
     return ts
 
 
-def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "leading",
+def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "trailing",
               steps_offset: int = 0) -> torch.Tensor:
     """Descending sampling timesteps (0-based, LongTensor), noisiest first.
 
@@ -205,12 +290,27 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
     * ``linspace``: round(linspace(0, T-1, S))[::-1]. For S=10: 999, 888, ..., 0.
     * ``quad``:     int(linspace(0, sqrt(0.8 T), S)^2)[::-1], DDIM paper App. D.2. Gives duplicates
       for large S; those are rejected.
-    * a list of ints: used as given, after validation.
+    * a list of ints: used as given, after validation (whole floats such as 999.0 are accepted,
+      999.5 is an error, never truncated); ``steps`` must then be None.
+
+    The default is ``trailing`` (diffusers' default is ``leading``, which at small S never visits the
+    noisiest steps: see ``diagnose``).
     """
-    if not isinstance(T, int) or T < 1:
+    if not isinstance(T, int) or isinstance(T, bool) or T < 1:
         raise ValueError(f"T must be a positive integer, got {T!r}")
+    if isinstance(steps_offset, bool) or not isinstance(steps_offset, int) or steps_offset < 0:
+        raise ValueError(f"steps_offset must be a non-negative integer, got {steps_offset!r}")
     if not isinstance(spacing, str):
-        return _check_timesteps(torch.as_tensor(list(spacing), dtype=torch.long), T)
+        if steps is not None:
+            raise ValueError("an explicit timestep list fixes the number of steps; pass steps=None with it")
+        if steps_offset:
+            raise ValueError("steps_offset applies only to 'leading' spacing, not to an explicit list")
+        if isinstance(spacing, torch.Tensor):
+            spacing = spacing.detach().cpu()
+        elif not hasattr(spacing, "__iter__"):
+            raise ValueError(f"spacing must be one of {', '.join(SPACINGS)} or a list of timesteps, got {spacing!r}")
+        return _check_timesteps(_as_timesteps(list(spacing) if not isinstance(spacing, torch.Tensor) else spacing,
+                                              "timesteps"), T)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
         raise ValueError(f"steps must be an integer in 1..{T} (T={T}), got {steps!r}")
     S = steps

@@ -3,6 +3,9 @@
     python -m ddim_teach.train --steps 6000 --out checkpoints/unet.pt
     python -m ddim_teach.train --steps 6000 --out checkpoints/unet.pt --resume   # continue after a kill
 
+An existing checkpoint is never overwritten silently: ``--resume`` continues it (every run-defining
+setting must match it; only ``--lr`` may change, starting a new phase) and ``--force`` replaces it.
+
 Loss (DDPM eq. 14, "L_simple"): E_{x0, t, eps} || eps - eps_theta(sqrt(ab_t) x0 + sqrt(1 - ab_t) eps, t) ||^2,
 t uniform on 0..T-1. AdamW, EMA of the weights, a fixed seed. A checkpoint (model, EMA,
 optimizer, RNG state, step, config, schedule, loss history) is written atomically every
@@ -13,20 +16,24 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import checkpoint, data, schedules
+from . import atomic, checkpoint, cli, data, schedules
 from .unet import UNet, UNetConfig
 
 
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model, parameter by parameter (public ``Tensor.lerp_``)."""
     with torch.no_grad():
-        torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+        for e, m in zip(ema.parameters(), model.parameters()):
+            e.lerp_(m, 1 - decay)
 
 
 def _to_cpu(obj):
@@ -66,24 +73,100 @@ def _check_device(device) -> torch.device:
     return dev
 
 
+# Settings that define a run: on --resume each must equal the checkpoint's (only lr may start a new phase).
+RUN_SETTINGS = ("batch_size", "ema_decay", "seed", "warmup", "n_images")
+
+
+def _check_int(name, v, low):
+    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+        raise ValueError(f"{name} must be an integer of at least {low}, got {v!r}")
+
+
+def _check_settings(steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup):
+    _check_int("steps", steps, 1)
+    _check_int("batch_size", batch_size, 1)
+    _check_int("ckpt_every", ckpt_every, 1)
+    _check_int("seed", seed, 0)
+    _check_int("T", T, 2)
+    _check_int("warmup", warmup, 1)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number (e.g. 1e-3), got {lr!r}")
+    if lr > 1:
+        raise ValueError(f"lr must be at most 1 (AdamW diverges far below that; 1e-3 is the default), got {lr!r}")
+    if (isinstance(ema_decay, bool) or not isinstance(ema_decay, (int, float)) or not math.isfinite(ema_decay)
+            or not 0 <= ema_decay < 1):
+        raise ValueError(f"ema_decay must be in [0, 1) (0.999 is the default; 0 copies the model), got {ema_decay!r}")
+
+
+def _check_images(images) -> None:
+    if not hasattr(images, "dtype") or images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28) \
+            or len(images) < 1:
+        what = f"{images.dtype} array of shape {tuple(images.shape)}" if hasattr(images, "shape") else type(images).__name__
+        raise ValueError(f"images must be a non-empty uint8 array of shape (N, 28, 28), as load_mnist returns; got {what}")
+
+
 def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay: float = 0.999,
           ckpt_every: int = 250, out: str | Path = "checkpoints/unet.pt", resume: bool = False,
           seed: int = 0, schedule_name: str = "linear", T: int = 1000, config: UNetConfig | None = None,
-          images=None, warmup: int = 200, progress: bool = True, device: str = "cpu") -> dict:
-    """Train and return the final checkpoint dict. ``images``: uint8 (N, 28, 28); default the MNIST train split.
+          images=None, warmup: int = 200, progress: bool = True, device: str = "cpu", force: bool = False,
+          data_source: str = "bundled") -> dict:
+    """Train and return the final checkpoint dict. ``images``: uint8 (N, 28, 28); default the MNIST train
+    split from ``data_source`` ("bundled", the 9,001 shipped digits; "idx" or "auto" for a data folder).
+
+    ``steps`` is the step to reach, counted from the start of the run (also on resume). An existing
+    checkpoint at ``out`` is continued with ``resume=True`` or replaced with ``force=True``, never silently
+    overwritten; ``resume=True`` with no checkpoint is an error. On resume every run-defining setting
+    (architecture, schedule, batch size, warm-up, EMA decay, seed, number of images) must match the
+    checkpoint; only ``lr`` may change, which starts a new learning-rate phase.
 
     ``device``: "cpu" (default) or e.g. "cuda". Random draws always come from one CPU generator, and the
     checkpoint always holds CPU tensors, so a run can be resumed on another device (not bit-for-bit:
     GPU kernels round differently).
     """
-    if steps < 1 or batch_size < 1 or ckpt_every < 1:
-        raise ValueError("steps, batch_size and ckpt_every must be positive")
+    _check_settings(steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup)
+    if resume and force:
+        raise ValueError("resume and force exclude each other: resume continues the checkpoint, force replaces it")
     out = Path(out)
     schedule = schedules.make_schedule(schedule_name, T)
     config = config or UNetConfig()
-    if images is None:
-        images, _ = data.load_mnist("train")
+    if not isinstance(config, UNetConfig):
+        raise ValueError(f"config must be a UNetConfig, got {type(config).__name__}")
     device = _check_device(device)
+    # Everything about --out is checked before any work: exists (resume or force), a folder, writable.
+    atomic.refuse_package_path(out, "out")
+    atomic.check_writable(out, "out")
+    if out.exists() and not resume and not force:
+        raise ValueError(f"{out} already exists; pass --resume to continue it or --force to overwrite it "
+                         "(it may hold hours of training)")
+    if resume and not out.exists():
+        raise ValueError(f"--resume: there is no checkpoint at {out} to continue; leave out --resume to start "
+                         "a new run there")
+    removed = atomic.clean_orphans(out)
+    if removed:
+        print(f"removed {len(removed)} partial file(s) left by an interrupted save: "
+              + ", ".join(p.name for p in removed))
+    ck = checkpoint.load(out, kind="unet") if resume else None
+    if ck is not None:
+        checkpoint.check_compatible(ck, config.to_dict(), schedule.to_dict())
+        if "model" not in ck or "optimizer" not in ck:
+            raise checkpoint.CheckpointError(f"{out}: holds no model or optimizer state (an exported EMA-only "
+                                             "file?); resume needs a training checkpoint")
+        if ck["step"] >= steps:
+            raise ValueError(f"--steps is the step to reach; {out} is already at step {ck['step']}, "
+                             f"so give more than {ck['step']} (got {steps})")
+    if images is None:
+        images, _ = data.load_mnist("train", source=data_source)
+    _check_images(images)
+    if ck is not None:
+        now = {"batch_size": batch_size, "ema_decay": ema_decay, "seed": seed, "warmup": warmup,
+               "n_images": len(images)}
+        saved = ck.get("train", {})
+        diffs = [f"{k.replace('_', '-')}: checkpoint has {saved[k]!r}, now {now[k]!r}"
+                 for k in RUN_SETTINGS if k in saved and saved[k] != now[k]]
+        if diffs:
+            raise checkpoint.CheckpointError(f"cannot resume {out} with other settings ({'; '.join(diffs)}); only "
+                                             "--lr may change on --resume: give the checkpoint's values, or "
+                                             "start a new run with another --out")
     x_all = data.to_tensor(images).to(device)
     torch.manual_seed(seed)
     model = UNet(config).to(device)
@@ -92,15 +175,16 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
     g = torch.Generator().manual_seed(seed)
     step, history, phases = 0, [], []  # phases: [first step, lr] for each learning-rate phase
-    if resume and out.exists():
-        ck = checkpoint.load(out, kind="unet")
-        checkpoint.check_compatible(ck, config.to_dict(), schedule.to_dict())
+    running = torch.zeros((), device=device)  # sum of the losses since the last history entry
+    if ck is not None:
         checkpoint.load_state(model, ck["model"])
         checkpoint.load_state(ema, ck["ema"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["lr_scheduler"])
         g.set_state(ck["rng"])
         step, history = ck["step"], list(ck["loss_history"])
+        if "running_loss" in ck:
+            running = ck["running_loss"].to(device=device, dtype=running.dtype).reshape(())
         old_lr = ck.get("train", {}).get("lr", lr)
         phases = list(ck.get("train", {}).get("phases", [[0, old_lr]]))
         if lr != old_lr:  # a new phase, e.g. a low-lr polish: the schedule's base lr changes, Adam moments stay
@@ -116,13 +200,13 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         return {"kind": "unet", "config": config.to_dict(), "schedule": schedule.to_dict(),
                 "step": step, "model": _to_cpu(model.state_dict()), "ema": _to_cpu(ema.state_dict()),
                 "optimizer": _to_cpu(opt.state_dict()), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
-                "loss_history": history, "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay,
-                                                   "seed": seed, "n_images": len(x_all),
-                                                   "phases": phases, "device": device.type}}
+                "loss_history": history, "running_loss": running.detach().cpu().clone(),
+                "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay, "seed": seed,
+                          "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type}}
 
     model.train()
     bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")
-    running, t0 = torch.zeros((), device=device), time.time()
+    t0 = time.time()
     while step < steps:
         idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
         loss = diffusion_loss(model, schedule, x_all[idx.to(device)], generator=g)
@@ -146,25 +230,48 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--steps", type=int, default=6000)
+    ap = argparse.ArgumentParser(prog=cli.prog("train"), description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=6000, help="the step to reach (also on --resume); default 6000")
     ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--ema-decay", type=float, default=0.999)
+    ap.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate in (0, 1]; the only setting "
+                    "--resume may change (a new phase)")
+    ap.add_argument("--ema-decay", type=float, default=0.999, help="in [0, 1); default 0.999")
+    ap.add_argument("--warmup", type=int, default=200, help="linear learning-rate warm-up steps (at least 1)")
     ap.add_argument("--ckpt-every", type=int, default=250)
-    ap.add_argument("--out", default="checkpoints/unet.pt")
-    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--out", default="checkpoints/unet.pt", help="the checkpoint file (default checkpoints/unet.pt)")
+    what = ap.add_mutually_exclusive_group()
+    what.add_argument("--resume", action="store_true", help="continue the checkpoint at --out (it must exist)")
+    what.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--schedule", default="linear", choices=schedules.SCHEDULES)
     ap.add_argument("--T", type=int, default=1000)
+    ap.add_argument("--data", default="bundled", choices=("bundled", "idx", "auto"),
+                    help="bundled: the 9,001 shipped digits (default); idx/auto: IDX files in $DDIM_TEACH_DATA")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
+    if a.threads is not None and a.threads < 1:
+        ap.error(f"--threads must be at least 1, got {a.threads}")
+    names = {"steps": "--steps", "batch_size": "--batch-size", "lr": "--lr", "ema_decay": "--ema-decay",
+             "warmup": "--warmup", "ckpt_every": "--ckpt-every", "seed": "--seed", "T": "--T"}
+    try:
+        _check_settings(a.steps, a.batch_size, a.lr, a.ema_decay, a.ckpt_every, a.seed, a.T, a.warmup)
+    except ValueError as e:
+        msg = str(e)
+        for k, flag in names.items():
+            if msg.startswith(k + " "):
+                msg = flag + msg[len(k):]
+        ap.error(msg)
     if a.threads:
         torch.set_num_threads(a.threads)
-    train(a.steps, a.batch_size, a.lr, a.ema_decay, a.ckpt_every, a.out, a.resume, a.seed,
-          a.schedule, a.T, progress=not a.no_progress, device=a.device)
+    try:
+        train(a.steps, a.batch_size, a.lr, a.ema_decay, a.ckpt_every, a.out, a.resume, a.seed,
+              a.schedule, a.T, warmup=a.warmup, progress=not a.no_progress, device=a.device, force=a.force,
+              data_source=a.data)
+    except ValueError as e:  # CheckpointError and DataError are ValueErrors: one line, no traceback
+        ap.error(str(e))
 
 
 if __name__ == "__main__":

@@ -138,7 +138,13 @@ class UNet(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or tuple(x.shape[1:]) != self.sample_shape:
             raise ValueError(f"x must have shape (B, {', '.join(map(str, self.sample_shape))}), got {tuple(x.shape)}")
+        w = self.conv_in.weight
+        if x.dtype != w.dtype or x.device != w.device:
+            raise ValueError(f"x is {x.dtype} on {x.device}, but the U-Net's weights are {w.dtype} on {w.device}; "
+                             f"pass x.to({w.dtype}) on {w.device} (or convert the model)")
         t = torch.as_tensor(t, device=x.device)
+        if t.dtype == torch.bool or (t.is_floating_point() and not bool((t == t.round()).all())):
+            raise ValueError(f"t must hold integer timesteps, got {t.flatten()[:4].tolist()} ({t.dtype})")
         if t.dim() == 0:
             t = t.expand(x.shape[0])
         if t.shape != (x.shape[0],):

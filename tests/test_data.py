@@ -125,7 +125,86 @@ def test_bad_split():
 
 
 def test_to_tensor_range():
-    x, _ = load_mnist("test")
+    x, _ = load_mnist("test", source="bundled")
     t = data.to_tensor(x[:3])
     assert t.shape == (3, 1, 28, 28) and t.min() >= -1 and t.max() <= 1
     assert np.array_equal(data.to_uint8(t), x[:3])
+
+
+def _plant_fake_mnist(folder, n=50, seed=7):
+    """A populated user cache: IDX files for both splits, holding other digits than the bundled ones."""
+    rng = np.random.default_rng(seed)
+    for prefix in ("train", "t10k"):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+
+
+def test_session_reads_an_empty_data_folder(empty_data_folder):
+    assert data.data_dir() == empty_data_folder and not any(empty_data_folder.iterdir())
+    assert not str(data.data_dir()).startswith(str(Path.home() / ".cache"))
+
+
+def test_populated_cache_changes_no_checked_result(tmp_path, monkeypatch):
+    """What a user keeps in their data folder changes nothing the course or the shipped-model checks compute."""
+    import torch
+
+    from ddim_teach import bench, classifier
+    from ddim_teach.pretrained import load_classifier
+    clf = load_classifier()
+
+    def checked_results():
+        te_x, te_y = load_mnist("test", source="bundled")
+        tr_x, _ = load_mnist("train", source="bundled")
+        ref, other = bench.real_sets(64)
+        acc = (clf(data.to_tensor(te_x)).argmax(1) == torch.from_numpy(te_y).long()).float().mean().item()
+        return te_x, te_y, tr_x, ref, other, bench.n_heldout(), acc
+
+    before = checked_results()
+    cache = tmp_path / "user_cache"
+    _plant_fake_mnist(cache)
+    monkeypatch.setenv("DDIM_TEACH_DATA", str(cache))
+    assert load_mnist("test")[0].shape == (50, 28, 28)  # the cache is live: the default source reads it
+    after = checked_results()
+    for a, b in zip(before, after):
+        assert (a == b).all() if hasattr(a, "shape") else a == b
+    assert after[5] == 999 and after[0].shape == (999, 28, 28)
+
+    # the classifier trains and is scored on the bundled digits too (stopped before its first step)
+    seen = []
+    real_load = data.load_mnist
+
+    def spy(split, **kw):
+        seen.append((split, kw.get("source")))
+        return real_load(split, **kw)
+
+    class Stop(Exception):
+        pass
+
+    def stop(*a, **k):
+        raise Stop
+
+    monkeypatch.setattr(data, "load_mnist", spy)
+    monkeypatch.setattr(torch.optim, "Adam", stop)
+    with pytest.raises(Stop):
+        classifier.train_classifier(epochs=1)
+    assert seen == [("train", "bundled"), ("test", "bundled")]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: load_mnist("train", source="cache"), "source must be 'auto', 'idx' or 'bundled'"),
+    (lambda: load_mnist(0), "split must be one of"),
+    (lambda: data.to_tensor(np.zeros((2, 28, 28), dtype=np.float32)), "expects a uint8 array"),
+    (lambda: data.to_tensor([[0]]), "expects a uint8 array"),
+])
+def test_bad_arguments_are_clear_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_corrupt_bundled_file_is_a_clear_error(tmp_path, monkeypatch):
+    from importlib import resources
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "mnist_subset.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    monkeypatch.setattr(resources, "files", lambda pkg: tmp_path)
+    with pytest.raises(DataError, match="bundled MNIST subset .* is missing or corrupt"):
+        load_mnist("test", source="bundled")

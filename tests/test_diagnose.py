@@ -8,10 +8,12 @@ from ddim_teach.pretrained import load_pretrained
 
 @pytest.fixture(scope="module")
 def good():
-    torch.set_num_threads(2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)   # the checks' numbers are pinned at 2 threads; restored below for the other modules
     model, s = load_pretrained()
     x0 = data.to_tensor(data.load_mnist("test")[0][::63][:16])
-    return model, s, x0
+    yield model, s, x0
+    torch.set_num_threads(threads)
 
 
 def test_pretrained_model_passes(good):

@@ -20,11 +20,12 @@ def real():
 
 def test_classifier_is_accurate_on_held_out_digits(shipped):
     _, clf = shipped
-    x, y = data.load_mnist("test")
+    x, y = data.load_mnist("test", source="bundled")
     acc = (clf(data.to_tensor(x)).argmax(1) == torch.from_numpy(y).long()).float().mean().item()
     assert acc > 0.97 and acc == pytest.approx(clf.heldout_accuracy, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_samples_are_digits(shipped, real):
     (model, schedule), clf = shipped
     tr, te = real
@@ -45,6 +46,7 @@ def test_samples_are_digits(shipped, real):
     assert (hist > 0).all() and hist.max() < 3 * n / 10  # all ten digits, none dominating
 
 
+@pytest.mark.slow
 def test_untrained_model_fails_the_bar(shipped, real):
     """The same check on an untrained U-Net must fail, or the test above proves nothing."""
     from ddim_teach.unet import UNet

@@ -97,6 +97,12 @@ def test_sigma_hat_is_ddpm_fixed_large(schedule):
     b = sample(o, schedule, x_T, steps=20, method="ddpm", variance="fixed_large",
                generator=torch.Generator().manual_seed(1))
     assert torch.equal(a.final, b.final)
+    # the alias is recorded, not hidden: the run says what it was
+    assert a.info == {**b.info, "alias": "sigma_hat"} and b.info["method"] == "ddpm" and b.info["eta"] is None
+    # and the alias cannot be combined with a method or variance it would override
+    for kw in (dict(method="ddim"), dict(method="heun"), dict(variance="fixed_small")):
+        with pytest.raises(ValueError, match="eta='sigma_hat' means method='ddpm', variance='fixed_large'"):
+            sample(o, schedule, x_T, steps=20, eta="sigma_hat", **kw)
     ab, abp = a.alpha_bars[3], a.alpha_bar_prevs[3]
     assert a.sigmas[3].item() == pytest.approx(math.sqrt(1 - ab / abp), rel=1e-12)
     assert a.sigmas[-1].item() == 0.0  # no noise at the last step
@@ -144,6 +150,65 @@ def test_inversion_is_exact_for_one_step_from_clean(schedule):
     assert torch.allclose(inv.final, ab.sqrt() * x0 + (1 - ab).sqrt() * eps)
 
 
+def test_default_spacing_is_trailing(schedule):
+    """sample() and ddim_invert() start at the noisiest step by default (diagnose flags 'leading' at S <= 40)."""
+    o = oracles.GaussianOracle(schedule)
+    tr = sample(o, schedule, torch.randn(3, 2), steps=10, record_every=None)
+    assert tr.timesteps.tolist() == [999, 899, 799, 699, 599, 499, 399, 299, 199, 99]
+    assert tr.info["spacing"] == "trailing" and len(sample(o, schedule, torch.randn(3, 2)).timesteps) == 50
+    inv = samplers.ddim_invert(o, schedule, torch.randn(3, 2), steps=10)
+    assert inv.timesteps.tolist() == tr.timesteps.flip(0).tolist()
+
+
+def test_heun_is_a_step_function_in_the_one_loop(schedule):
+    """run_loop with heun_update is sample(method='heun'): the update calls the model twice through denoise."""
+    o = oracles.GaussianMixtureOracle.default(schedule)
+    x_T = torch.randn(16, 2, dtype=torch.float64)
+    ref = sample(o, schedule, x_T, steps=10, method="heun")
+    ts = ref.timesteps
+    tr = samplers.run_loop(o, schedule, x_T, samplers.heun_update, ts, ref.alpha_bars, ref.alpha_bar_prevs,
+                           torch.zeros(10, dtype=torch.float64))
+    assert torch.equal(tr.final, ref.final) and tr.nfe == ref.nfe == 19
+    # a last step to alpha_bar = 1 is Euler, i.e. DDIM eta = 0: the final sample is x0_hat there
+    torch.testing.assert_close(ref.final, ref.x0_hats[-1], rtol=0, atol=1e-12)
+
+
+def test_inversion_runs_through_the_same_loop(schedule):
+    """ddim_invert records and calls back like sample(): same Trajectory fields, same StepState."""
+    o = oracles.GaussianOracle(schedule, mu=0.5, s=0.5)
+    x0 = torch.randn(5, 2, dtype=torch.float64)
+    seen = []
+    inv = samplers.ddim_invert(o, schedule, x0, steps=8, record_every=3, callback=seen.append)
+    assert inv.recorded.tolist() == [0, 3, 6, 7] and inv.xs.shape == (4, 5, 2) and inv.noises is None
+    assert [st.t for st in seen] == inv.timesteps.tolist() == sorted(inv.timesteps.tolist())
+    assert seen[0].alpha_bar_t == 1.0 and torch.equal(seen[0].x_t, x0) and torch.equal(seen[-1].x_prev, inv.final)
+    assert all(st.sigma == 0.0 and st.noise is None for st in seen) and inv.nfe == 8
+    # each step is ddim_step (eta = 0) from the current level to the target level, with eps at the target t
+    st = seen[2]
+    expect, _ = ddim_step(st.x_t, o(st.x_t, torch.full((5,), st.t)), st.alpha_bar_t, st.alpha_bar_prev)
+    torch.testing.assert_close(st.x_prev, expect, rtol=0, atol=0)
+
+
+def test_an_ignored_argument_is_an_error(schedule):
+    o = oracles.GaussianOracle(schedule)
+    x = torch.randn(3, 2)
+    with pytest.raises(ValueError, match="method='ddpm' takes no eta"):
+        sample(o, schedule, x, steps=5, method="ddpm", eta=1.0)
+    with pytest.raises(ValueError, match="applies only to method='ddpm'"):
+        sample(o, schedule, x, steps=5, eta=1.0, variance="fixed_large")
+
+
+def test_records_compare_by_identity():
+    """Trajectory, StepState and Schedule hold tensors; == must not raise ('ambiguous truth value')."""
+    from ddim_teach.schedules import make_schedule
+    s = make_schedule("linear", 100)
+    tr = sample(oracles.GaussianOracle(s), s, torch.randn(2, 2), steps=5, record_every=None)
+    assert tr == tr and tr != sample(oracles.GaussianOracle(s), s, torch.randn(2, 2), steps=5, record_every=None)
+    assert s == s and s != make_schedule("linear", 100)
+    st = samplers.StepState(0, 1, tr.final, tr.final, tr.final, tr.final, 0.0, None, 0.5, 0.6)
+    assert st == st
+
+
 def test_record_every_and_callback(schedule):
     o = oracles.GaussianOracle(schedule)
     seen = []
@@ -169,16 +234,31 @@ def test_clipping_and_rederived_eps():
     assert xp.item() == pytest.approx(math.sqrt(abp), rel=1e-12)
 
 
-def test_slerp():
+def test_slerp_by_hand():
+    """Orthogonal unit vectors: slerp(e1, e2, a) = cos(a pi/2) e1 + sin(a pi/2) e2, a point on the unit circle."""
+    e1 = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    e2 = torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64)
+    for a in (0.0, 0.25, 0.5, 0.9, 1.0):
+        expect = torch.tensor([[math.cos(a * math.pi / 2), math.sin(a * math.pi / 2), 0.0]], dtype=torch.float64)
+        torch.testing.assert_close(samplers.slerp(e1, e2, a), expect, rtol=0, atol=1e-12)
+    # equal vectors: the sin(theta) = 0 branch returns the vector itself
+    torch.testing.assert_close(samplers.slerp(e1, e1, 0.3), e1, rtol=0, atol=1e-12)
+
+
+def test_slerp_keeps_angle_and_norm_of_noise():
     g = torch.Generator().manual_seed(0)
-    z0, z1 = torch.randn(4, 784, generator=g), torch.randn(4, 784, generator=g)
-    assert torch.allclose(samplers.slerp(z0, z1, 0.0), z0, atol=1e-5)
-    assert torch.allclose(samplers.slerp(z0, z1, 1.0), z1, atol=1e-5)
-    mid = samplers.slerp(z0, z1, 0.5)
-    # norms stay near sqrt(784) = 28; the linear midpoint shrinks to ~28/sqrt(2)
-    assert (mid.norm(dim=1) - 28).abs().max() < 2.0
-    assert ((0.5 * (z0 + z1)).norm(dim=1) - 28 / math.sqrt(2)).abs().max() < 2.0
-    assert samplers.slerp(z0, z1, torch.linspace(0, 1, 5)).shape == (5, 4, 784)
+    z0, z1 = torch.randn(4, 784, generator=g, dtype=torch.float64), torch.randn(4, 784, generator=g, dtype=torch.float64)
+    z1 = z1 / z1.norm(dim=1, keepdim=True) * z0.norm(dim=1, keepdim=True)   # equal norms: slerp keeps them exactly
+    cos = lambda a, b: (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+    theta = torch.arccos(cos(z0, z1))
+    for a in (0.2, 0.5, 0.7):
+        z = samplers.slerp(z0, z1, a)
+        torch.testing.assert_close(z.norm(dim=1), z0.norm(dim=1), rtol=1e-12, atol=0)
+        torch.testing.assert_close(torch.arccos(cos(z0, z)), a * theta, rtol=0, atol=1e-9)   # angle from z0 is a theta
+    stack = samplers.slerp(z0, z1, torch.linspace(0, 1, 5))
+    assert stack.shape == (5, 4, 784)
+    torch.testing.assert_close(stack[0], z0, rtol=0, atol=1e-12)
+    torch.testing.assert_close(stack[-1], z1, rtol=0, atol=1e-12)
 
 
 class _NaNAt:

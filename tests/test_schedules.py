@@ -39,9 +39,23 @@ def test_zero_terminal_snr():
     assert s.snr[-1].item() == pytest.approx(0.0, abs=1e-12)
 
 
-def test_snr_and_posterior_variance(schedule):
+def test_snr_by_hand_and_from_the_forward_process(schedule):
     s = schedule
-    assert torch.allclose(s.snr, s.alpha_bars / (1 - s.alpha_bars))
+    # by hand: alpha_bar_0 = 1 - 1e-4, so SNR_0 = (1 - 1e-4) / 1e-4 = 9999
+    assert s.snr[0].item() == pytest.approx(9999.0, rel=1e-9)
+    assert (s.snr[1:] < s.snr[:-1]).all()  # noise only grows
+    # empirically: for x0 ~ N(0, 1), x_t = q_sample(x0): corr(x0, x_t)^2 = SNR / (1 + SNR)
+    g = torch.Generator().manual_seed(0)
+    n = 200_000
+    x0 = torch.randn(n, dtype=torch.float64, generator=g)
+    for t in (100, 400, 700):
+        x_t = s.q_sample(x0, t, torch.randn(n, dtype=torch.float64, generator=g))
+        r2 = torch.corrcoef(torch.stack([x0, x_t]))[0, 1].item() ** 2
+        assert r2 / (1 - r2) == pytest.approx(s.snr[t].item(), rel=0.05, abs=2e-3), t
+
+
+def test_posterior_variance(schedule):
+    s = schedule
     pv = s.posterior_variance
     assert pv[0].item() == 0.0  # beta_tilde_1 = 0: alpha_bar_prev = 1 at the first step
     t = 500

@@ -53,3 +53,40 @@ def test_readme_leads_with_the_two_commands():
     first_block = text.split("```")[1]
     assert "make lab" in first_block and "make test" in first_block
     assert "environment.yml" in text
+
+
+def test_requires_python_is_true_and_make_says_so(tmp_path):
+    """requires-python is what the lock needs (3.11+), and make refuses an older Python in one clear message."""
+    import subprocess
+    import sys
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["requires-python"] == ">=3.11" and sys.version_info >= (3, 11)
+    assert "sys.version_info >= (3, 11)" in (ROOT / "Makefile").read_text()
+    fake = tmp_path / "python3.10"
+    fake.write_text('#!/bin/sh\nif [ "$1" = "-V" ]; then echo "Python 3.10.12"; exit 0; fi\nexit 1\n')
+    fake.chmod(0o755)
+    p = subprocess.run(["make", "-C", str(ROOT), f"PYTHON={fake}", f"VENV={tmp_path / 'venv'}", "setup"],
+                       capture_output=True, text=True, timeout=60)
+    out = p.stdout + p.stderr
+    assert p.returncode != 0
+    assert "ddim-teach needs Python 3.11 or newer" in out and "Python 3.10.12" in out, out
+    assert not (tmp_path / "venv").exists()
+
+
+def test_dependencies_are_split():
+    """The library needs torch, numpy, tqdm and matplotlib; the course stack is the `course` extra."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert sorted(_name(r) for r in meta["dependencies"]) == ["matplotlib", "numpy", "torch", "tqdm"]
+    course = {_name(r) for r in meta["optional-dependencies"]["course"]}
+    assert {"jupyterlab", "ipywidgets", "voila", "sympy", "ipykernel"} <= course
+    make = (ROOT / "Makefile").read_text()
+    assert '-e ".[course]"' in make and '-e ".[course,dev]"' in make
+    assert "version" in meta.get("dynamic", []) and "version" not in meta
+    assert meta["license"] == "MIT AND CC-BY-SA-3.0" and (ROOT / "LICENSE").is_file()
+    assert set(meta["scripts"]) == {"ddim-teach-train", "ddim-teach-bench", "ddim-teach-pretrained"}
+
+
+def test_markers_are_registered():
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert {m.split(":")[0] for m in ini["markers"]} >= {"slow", "notebook", "browser"}
+    assert '-m "not slow and not notebook and not browser"' in (ROOT / "Makefile").read_text()

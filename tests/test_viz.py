@@ -1,21 +1,32 @@
 """The explorer as the lecture uses it, without a browser: slider values in, pictures' data out."""
+import io
+import threading
+import time
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from ddim_teach import oracles, schedules, viz
+from ddim_teach import oracles, samplers, viz
 
 
 class TinyImageModel:
-    """A cheap stand-in with the U-Net's interface: the exact eps for Gaussian 'images'."""
+    """A cheap stand-in with the U-Net's interface: the exact eps for Gaussian 'images'.
+
+    ``delay`` seconds per call make a run slow enough to catch the background worker in the middle of it."""
     sample_shape = (1, 28, 28)
 
-    def __init__(self, schedule):
+    def __init__(self, schedule, delay: float = 0.0):
         self.o = oracles.GaussianOracle(schedule, mu=0.0, s=0.5)
         self.calls = 0
+        self.threads = set()
+        self.delay = delay
 
     def __call__(self, x, t):
         self.calls += 1
+        self.threads.add(threading.get_ident())
+        if self.delay:
+            time.sleep(self.delay)
         return self.o(x, t)
 
 
@@ -24,50 +35,203 @@ def setup(schedule):
     return TinyImageModel(schedule), schedule
 
 
-def test_explorer_results_and_cache(setup):
+@pytest.fixture
+def widgets():
+    """Explorer widgets built by a test; their background workers are stopped and every figure is closed."""
+    built = []
+    yield built
+    for w in built:
+        w.stop()
+    assert not [t for t in threading.enumerate() if t.name == "ddim-teach-prefetch"]
+    assert not plt.get_fignums()
+
+
+def _png_setting(png: bytes) -> str:
+    from PIL import Image
+    return Image.open(io.BytesIO(png)).text["ddim-teach-setting"]
+
+
+def test_explorer_results_are_the_samplers(setup):
+    """The strips hold x_t and x0_hat of sample 0 at every step, exactly as samplers.sample records them."""
+    model, s = setup
+    ex = viz.Explorer(model, s, n=3)
+    r = ex(eta=0.5, steps=10, seed=4, spacing="leading")
+    ref = samplers.sample(model, s, ex.x_T(4), steps=10, eta=0.5, spacing="leading",
+                          generator=torch.Generator().manual_seed(4 + 10_000), record_every=1, progress=False)
+    assert r["key"] == (0.5, 10, 4, "leading")
+    assert torch.equal(r["final"], ref.final)
+    assert torch.equal(r["xs"], ref.xs[:, 0]) and torch.equal(r["x0_hats"], ref.x0_hats[:, 0])
+    assert r["timesteps"].tolist() == ref.timesteps.tolist() and torch.equal(r["sigmas"], ref.sigmas)
+
+
+def test_explorer_cache_and_seeds(setup):
     model, s = setup
     ex = viz.Explorer(model, s, n=3)
     r = ex(eta=0.0, steps=10, seed=0)
     assert r["final"].shape == (3, 1, 28, 28) and r["x0_hats"].shape == (10, 1, 28, 28)
-    assert r["timesteps"].tolist()[0] == 999  # trailing spacing starts at the noisiest step
+    assert r["timesteps"].tolist()[0] == 999  # trailing (the default) starts at the noisiest step
     calls = model.calls
     again = ex(eta=0.0, steps=10, seed=0)
     assert again is r and model.calls == calls  # cached: no model evaluations
+    assert ex(eta=0.30000000000000004, steps=10, seed=0) is ex(eta=0.3, steps=10, seed=0)  # a slider's float noise
     other = ex(eta=0.0, steps=10, seed=1)
     assert not torch.equal(other["final"], r["final"])
     noisy = ex(eta=1.0, steps=10, seed=0)
     assert (noisy["sigmas"][:-1] > 0).all() and (r["sigmas"] == 0).all()
 
 
-def test_draw_explorer_makes_a_figure(setup):
+def test_spacing_changes_the_timesteps_not_the_start_noise(setup):
     model, s = setup
-    fig = viz.draw_explorer(viz.Explorer(model, s, n=4)(eta=0.5, steps=12, seed=2))
+    ex = viz.Explorer(model, s, n=2)
+    runs = {sp: ex(eta=0.0, steps=5, seed=0, spacing=sp) for sp in viz.SPACINGS}
+    assert runs["leading"]["timesteps"].tolist() == [800, 600, 400, 200, 0]  # the pitfall: x_800 called pure noise
+    assert runs["trailing"]["timesteps"].tolist()[0] == 999 and runs["linspace"]["timesteps"].tolist()[0] == 999
+    for r in runs.values():  # same x_T, so what differs is the timestep list alone
+        assert torch.equal(r["xs"][0], ex.x_T(0)[0])
+    assert not torch.equal(runs["leading"]["final"], runs["trailing"]["final"])
+    assert not torch.equal(runs["linspace"]["final"], runs["trailing"]["final"])
+    with pytest.raises(ValueError, match="spacing must be one of leading, trailing, linspace"):
+        ex(eta=0.0, steps=5, seed=0, spacing="quad")
+    with pytest.raises(ValueError, match="eta must lie in"):
+        ex(eta=1.5, steps=5, seed=0)
+    with pytest.raises(ValueError, match="spacing must be one of"):
+        viz.Explorer(model, s, spacing="uniform")
+
+
+def test_draw_explorer_marks_where_the_list_starts(setup):
+    model, s = setup
+    ex = viz.Explorer(model, s, n=4)
+    fig = viz.draw_explorer(ex(eta=0.5, steps=5, seed=2, spacing="leading"))
     assert len(fig.axes) == 4
+    sigma_ax = fig.axes[3]
+    assert list(sigma_ax.lines[0].get_xdata()) == [800, 600, 400, 200, 0]  # sigma_t per step
+    assert list(sigma_ax.lines[1].get_xdata()) == [800, 800]                 # the start marker
+    assert any(t.get_text().strip() == "starts at t = 800" for t in sigma_ax.texts)
+    assert "S = 5, leading, seed = 2" in fig.axes[0].get_title()
     plt.close(fig)
 
 
-def test_widget_sliders_drive_the_explorer(setup):
+def test_figure_is_built_once_and_shows_only_the_given_result(setup):
+    """The widget's figure is reused (set_data), so one setting's picture must not keep anything of another's."""
     model, s = setup
-    w = viz.explorer(model, s, n=2, max_steps=30)
-    eta, steps, seed, image, status = w.children
-    assert w.result["key"] == (0.0, 20, 0)  # computed once when built
-    assert image.value[:8] == b"\x89PNG\r\n\x1a\n" and "η = 0, S = 20, seed = 0: computed in" in status.value
+    ex = viz.Explorer(model, s, n=2)
+    a, b = ex(eta=0.0, steps=20, seed=0), ex(eta=1.0, steps=3, seed=5, spacing="linspace")
+    fresh = viz.ExplorerFigure(n=2).png(b)
+    reused = viz.ExplorerFigure(n=2)
+    reused.png(a)
+    assert reused.png(b) == fresh
+    assert viz.ExplorerFigure(n=2, blit=False).png(b) == fresh  # blitting gives a full draw's pixels
+    assert _png_setting(fresh) == "η = 1, S = 3, linspace, seed = 5"
+    strip = reused.ims["xs"].get_array()
+    assert (strip[:, 3 * 30:] == 1).all()  # S = 3: three images in the strip, the other slots blank
+    assert not plt.get_fignums()  # a bare Agg figure: pyplot never sees it
+
+
+def test_widget_controls_drive_the_explorer(setup, widgets):
+    model, s = setup
+    w = viz.explorer(model, s, n=2, max_steps=30, prefetch=False)
+    widgets.append(w)
+    eta, steps, spacing, seed, image, status = w.children
+    assert w.result["key"] == (0.0, 20, 0, "trailing")  # computed once when built
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n" and "η = 0, S = 20, trailing, seed = 0: computed in" in status.value
     first = image.value
     eta.value = 0.7                           # moving a slider recomputes, as in the browser
-    assert w.result["key"] == (0.7, 20, 0) and image.value != first
+    assert w.result["key"] == (0.7, 20, 0, "trailing") and image.value != first
     steps.value = 5
     seed.value = 3
-    assert w.result["key"] == (0.7, 5, 3) and len(w.result["timesteps"]) == 5
-    assert "η = 0.7, S = 5, seed = 3: computed in" in status.value  # the browser test waits for this line
+    spacing.value = "leading"
+    assert w.result["key"] == (0.7, 5, 3, "leading") and w.result["timesteps"].tolist() == [800, 600, 400, 200, 0]
+    assert "η = 0.7, S = 5, leading, seed = 3: computed in" in status.value  # the browser test waits for this line
+    assert _png_setting(image.value) == "η = 0.7, S = 5, leading, seed = 3"
+    assert image.value == viz.ExplorerFigure(n=2).png(w.explorer(0.7, 5, 3, "leading"))
+    assert list(spacing.options) == ["leading", "trailing", "linspace"]
     assert steps.max == 30 and "widget-interact" in w._dom_classes
-    assert not plt.get_fignums()  # every drawn figure was closed
+    calls = model.calls
+    spacing.value = "trailing"                # a setting already shown: no model call
+    assert model.calls == calls and w.result["key"] == (0.7, 5, 3, "trailing")
 
 
-def test_explorer_has_no_output_widget(setup):
+def test_prefetched_pictures_are_exactly_the_current_settings(schedule, widgets):
+    """With prefetching on, every move shows the picture of exactly its setting, bit for bit the one a
+    foreground-only explorer shows, whether the setting was computed ahead, waited for or computed now."""
+    model = TinyImageModel(schedule)
+    w = viz.explorer(model, schedule, n=2, max_steps=30)
+    plain = viz.explorer(TinyImageModel(schedule), schedule, n=2, max_steps=30, prefetch=False)
+    widgets += [w, plain]
+    assert w.prefetcher.idle(60)
+    assert (0.0, 21, 0, "trailing") in w.prefetcher.computed  # S + 1 was computed ahead
+    main = threading.get_ident()
+    assert len(model.threads - {main}) == 1  # ... in the worker thread
+    moves = [(1, 21), (1, 22), (1, 23), (0, 0.1), (0, 1.0), (3, 1), (3, 2), (2, "leading"), (1, 5), (3, 0)]
+    kinds = []
+    for i, (child, value) in enumerate(moves):
+        w.children[child].value = value
+        plain.children[child].value = value
+        assert w.result["key"] == plain.result["key"]
+        assert w.children[4].value == plain.children[4].value, f"picture differs after move {i}"
+        assert torch.equal(w.result["final"], plain.result["final"])
+        kinds.append(w.result["ahead"])
+        if i % 2:  # every other move right away: the worker may be mid-run (waited for, or paused and dropped)
+            assert w.prefetcher.idle(60)
+    assert any(kinds) and w.prefetcher.errors == []
+
+
+def test_a_move_outranks_the_background_work(schedule, widgets):
+    model = TinyImageModel(schedule, delay=0.01)
+    ex = viz.Explorer(model, schedule, n=1)
+    pre = viz.Prefetcher(ex, paused=True)
+    widgets.append(type("W", (), {"stop": pre.stop})())
+    pre.schedule([(0.0, 50, 0, "trailing")])
+    time.sleep(0.2)
+    assert model.calls == 0  # held: nothing runs
+    pre.release()
+    while model.calls == 0:
+        time.sleep(0.005)
+    with pre.foreground():  # a move is answered: the worker stops at its next step and waits
+        time.sleep(0.05)
+        c = model.calls
+        time.sleep(0.2)
+        assert model.calls == c
+    pre.schedule([(0.0, 10, 1, "trailing")])  # the setting in progress is no longer likely: dropped
+    assert pre.idle(60)
+    assert ex.cached((0.0, 50, 0, "trailing")) is None and ex.cached((0.0, 10, 1, "trailing"))["ahead"]
+
+
+def test_prefetch_pauses_while_a_cell_runs(setup, widgets):
+    from IPython.core.events import EventManager, available_events
+    model, s = setup
+    pre = viz.Prefetcher(viz.Explorer(model, s, n=1))
+    widgets.append(type("W", (), {"stop": pre.stop})())
+    events = EventManager(None, available_events)
+    pre.follow_cells(type("IP", (), {"events": events})())
+    events.trigger("pre_run_cell", None)
+    pre.schedule([(0.0, 5, 0, "trailing")])
+    time.sleep(0.2)
+    assert model.calls == 0
+    events.trigger("post_run_cell", None)
+    assert pre.idle(60) and model.calls == 5
+    pre.stop()
+    assert not events.callbacks["pre_run_cell"] and not events.callbacks["post_run_cell"]
+
+
+def test_likely_next():
+    key = (0.0, 20, 0, "trailing")
+    nxt = viz.likely_next(key, ("steps", 1))
+    assert nxt[0] == (0.0, 21, 0, "trailing") and key not in nxt and len(nxt) == len(set(nxt))
+    assert viz.likely_next(key, ("steps", -1))[0] == (0.0, 19, 0, "trailing")
+    assert viz.likely_next((1.0, 100, 2, "trailing"), ("seed", 1))[0] == (1.0, 100, 3, "trailing")
+    assert viz.likely_next((1.0, 100, 0, "trailing"), ("eta", 1))[0] == (0.0, 100, 0, "trailing")  # the other end
+    edge = viz.likely_next((1.0, 100, 20, "leading"), None, max_steps=100, max_seed=20)
+    assert all(0 <= e <= 1 and 2 <= S <= 100 and 0 <= sd <= 20 for e, S, sd, _ in edge)
+    assert {(1.0, 100, 20, "trailing"), (1.0, 100, 20, "linspace")} <= set(edge)
+
+
+def test_explorer_has_no_output_widget(setup, widgets):
     """An Output widget makes Voilà hang now and then (see viz.explorer); the lecture app must not use one."""
     import ipywidgets as W
     model, s = setup
     w = viz.explorer(model, s, n=2, max_steps=10)
+    widgets.append(w)
 
     def walk(widget):
         yield widget

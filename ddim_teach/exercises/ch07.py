@@ -1,0 +1,207 @@
+"""Chapter 7 exercises: one DDIM inversion step, slerp, and the whole inversion loop.
+
+``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). Scalars are 0-dim float64 tensors. The references call
+:func:`ddim_teach.samplers.ddim_step` (η = 0, the two ᾱ's swapped), :func:`ddim_teach.samplers.slerp` and
+:func:`ddim_teach.samplers.ddim_invert`; the mistakes are written out here.
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import oracles, samplers, schedules
+from ..pitfalls import returns_x0_hat
+from . import Case, Exercise, Mistake, register
+
+_SCHEDULE = schedules.make_schedule("linear", 1000)
+_ONE = torch.tensor(1.0, dtype=torch.float64)
+
+
+def _ab(t: int) -> torch.Tensor:
+    return _SCHEDULE.alpha_bars[t]
+
+
+def _randn(shape, seed, dtype=torch.float64):
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
+
+
+# ------------------------------------------------------------------------------------------ 7.1 invert_step
+
+def _invert_step_reference(x, eps_hat, alpha_bar_cur, alpha_bar_next):
+    return samplers.ddim_step(x, eps_hat, alpha_bar_cur, alpha_bar_next, eta=0.0)[0]
+
+
+def _invert_step_cases():
+    x, e = _randn((4, 1, 5, 5), 0).clamp(-1, 1), _randn((4, 1, 5, 5), 1)
+    return [Case((x, e, _ONE, _ab(0)), "first step: clean image (ᾱ = 1) to t = 0"),
+            Case((x, e, _ONE, _ab(99)), "a long first jump: clean image to t = 99"),
+            Case((_randn((4, 1, 5, 5), 2), e, _ab(499), _ab(599)), "t = 499 to t = 599"),
+            Case((_randn((4, 1, 5, 5), 3), e, _ab(899), _ab(999)), "last step: t = 899 to t = 999"),
+            Case((x.float(), e.float(), _ab(199), _ab(399)), "float32 batch, t = 199 to t = 399")]
+
+
+def _invert_sampler_direction(x, eps_hat, ab_cur, ab_next):
+    # the sampling step as written (x0_hat from the *next* level), so the two alpha_bars are not swapped
+    x0_hat = (x - (1 - ab_next).sqrt() * eps_hat) / ab_next.sqrt()
+    return ab_cur.sqrt() * x0_hat + (1 - ab_cur).sqrt() * eps_hat
+
+
+def _invert_no_sqrt(x, eps_hat, ab_cur, ab_next):
+    x0_hat = (x - (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
+    return ab_next * x0_hat + (1 - ab_next) * eps_hat
+
+
+def _invert_returns_x0_hat(x, eps_hat, ab_cur, ab_next):
+    return returns_x0_hat(x, eps_hat, ab_cur, ab_next)[0]
+
+
+def _invert_no_direction(x, eps_hat, ab_cur, ab_next):
+    x0_hat = (x - (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
+    return ab_next.sqrt() * x0_hat
+
+
+register(Exercise(
+    name="invert_step", chapter=7,
+    signature="invert_step(x, eps_hat, alpha_bar_cur, alpha_bar_next) -> x_next",
+    reference=_invert_step_reference,
+    cases=_invert_step_cases,
+    mistakes=(
+        Mistake("sampler_direction", "the sampling step unchanged: x̂₀ taken at the next (noisier) level and re-noised "
+                "to the current one", "x is at the current level: take x̂₀ there, then re-noise it to the next level",
+                _invert_sampler_direction),
+        Mistake("missing_sqrt", "ᾱ and 1 − ᾱ used where their square roots belong in the re-noising",
+                "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: the coefficients are standard deviations", _invert_no_sqrt),
+        Mistake("returns_x0_hat", "x̂₀ returned as the next x", "x̂₀ is the clean estimate; the next x is x̂₀ re-noised "
+                "to the next level", _invert_returns_x0_hat),
+        Mistake("no_direction", "the ε̂ term dropped: only √ᾱ_next x̂₀ returned",
+                "the deterministic step keeps the noise it has: add the direction term √(1 − ᾱ_next) ε̂",
+                _invert_no_direction),
+    ),
+    output="first",
+    doc="x̂₀ from the current level, re-noised to the next: DDIM eq. 12 with η = 0 and the ᾱ's swapped.",
+))
+
+
+# ------------------------------------------------------------------------------------------ 7.2 slerp
+
+def _slerp_reference(z0, z1, alpha):
+    return samplers.slerp(z0, z1, alpha)
+
+
+def _slerp_cases():
+    a, b = _randn((3, 1, 4, 4), 10), _randn((3, 1, 4, 4), 11)
+    near = a + 1e-3 * _randn((3, 1, 4, 4), 12)
+    return [Case((a, b, 0.5), "midpoint, a batch of 3"),
+            Case((a, b, 0.25), "alpha = 0.25"),
+            Case((a, b, 0.0), "alpha = 0 (returns z0)"),
+            Case((a, 2 * b, 0.7), "ends of different norms, alpha = 0.7"),
+            Case((a.float(), b.float(), 0.3), "float32 batch, alpha = 0.3"),
+            Case((a, near, 0.5), "nearly parallel ends (angle ≈ 0.001 rad)")]
+
+
+def _lerp(z0, z1, a):
+    return (1 - a) * z0 + a * z1
+
+
+def _nlerp(z0, z1, a):
+    f0, f1 = z0.flatten(1), z1.flatten(1)
+    lin = (1 - a) * f0 + a * f1
+    n = (1 - a) * f0.norm(dim=1, keepdim=True) + a * f1.norm(dim=1, keepdim=True)
+    return (lin / lin.norm(dim=1, keepdim=True) * n).reshape(z0.shape)
+
+
+def _slerp_one_angle(z0, z1, a):
+    f0, f1 = z0.double().flatten(), z1.double().flatten()
+    theta = torch.arccos((f0 @ f1 / (f0.norm() * f1.norm())).clamp(-1, 1))
+    out = (torch.sin((1 - a) * theta) * z0.double() + torch.sin(a * theta) * z1.double()) / torch.sin(theta)
+    return out.to(z0.dtype)
+
+
+def _slerp_swapped(z0, z1, a):
+    return samplers.slerp(z1, z0, a)
+
+
+register(Exercise(
+    name="slerp", chapter=7,
+    signature="slerp(z0, z1, alpha) -> z   (z0, z1 of shape (B, ...); alpha a float)",
+    reference=_slerp_reference,
+    cases=_slerp_cases,
+    mistakes=(
+        Mistake("lerp", "linear interpolation (1 − α) z0 + α z1", "a straight line cuts inside the sphere; walk along "
+                "the great circle through z0 and z1 instead", _lerp),
+        Mistake("nlerp", "linear interpolation rescaled to the interpolated norm (nlerp)", "right norm, but nlerp moves "
+                "at an uneven angular speed: weight z0 and z1 by sin((1 − α)θ)/sin θ and sin(αθ)/sin θ", _nlerp),
+        Mistake("one_angle", "one angle θ for the whole batch", "compute θ for each batch element separately "
+                "(flatten each sample, not the whole batch)", _slerp_one_angle),
+        Mistake("swapped", "the weights swapped: α = 0 gives z1", "at α = 0 slerp must return z0", _slerp_swapped),
+    ),
+    doc="slerp = sin((1 − α)θ)/sin θ · z0 + sin(αθ)/sin θ · z1, θ the angle between z0 and z1, per batch element.",
+))
+
+
+# ------------------------------------------------------------------------------------------ 7.3 ddim_invert
+
+_ORACLE = oracles.GaussianOracle(_SCHEDULE, mu=0.3, s=0.5)
+
+
+def _invert_loop_reference(model, schedule, x0, timesteps):
+    return samplers.ddim_invert(model, schedule, x0, timesteps=timesteps, progress=False).final
+
+
+def _invert_loop_cases():
+    x0 = _ORACLE.sample_data(4, (1, 3, 3), generator=torch.Generator().manual_seed(20))
+    trailing = [int(t) for t in schedules.timesteps(1000, 10, "trailing")]
+    leading = [int(t) for t in schedules.timesteps(1000, 5, "leading")]
+    return [Case((_ORACLE, _SCHEDULE, x0, trailing), "10 trailing timesteps [999, 899, …, 99]"),
+            Case((_ORACLE, _SCHEDULE, x0, leading), "5 leading timesteps [800, 600, …, 0]"),
+            Case((_ORACLE, _SCHEDULE, x0, [999, 500, 20]), "an uneven list [999, 500, 20]"),
+            Case((_ORACLE, _SCHEDULE, x0.float(), [900, 600, 300]), "float32 batch, [900, 600, 300]")]
+
+
+def _eps(model, x, t):
+    return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
+
+
+def _invert_descending(model, schedule, x0, timesteps):
+    x, ab_cur = x0, _ONE
+    for t in timesteps:                                   # not reversed: the first step jumps to the noisiest level
+        ab_next = schedule.alpha_bars[int(t)]
+        x = samplers.ddim_step(x, _eps(model, x, t), ab_cur, ab_next)[0]
+        ab_cur = ab_next
+    return x
+
+
+def _invert_eps_at_current(model, schedule, x0, timesteps):
+    x, ab_cur, t_cur = x0, _ONE, None
+    for t in sorted(int(v) for v in timesteps):
+        ab_next = schedule.alpha_bars[t]
+        eps = _eps(model, x, t if t_cur is None else t_cur)   # the level x is at, not the level the step goes to
+        x = samplers.ddim_step(x, eps, ab_cur, ab_next)[0]
+        ab_cur, t_cur = ab_next, t
+    return x
+
+
+def _invert_level_not_carried(model, schedule, x0, timesteps):
+    x = x0
+    for t in sorted(int(v) for v in timesteps):
+        x = samplers.ddim_step(x, _eps(model, x, t), _ONE, schedule.alpha_bars[t])[0]   # always "from clean"
+    return x
+
+
+register(Exercise(
+    name="ddim_invert", chapter=7,
+    signature="ddim_invert(model, schedule, x0, timesteps) -> x_T   (timesteps: the sampler's descending list)",
+    reference=_invert_loop_reference,
+    cases=_invert_loop_cases,
+    mistakes=(
+        Mistake("descending", "the timesteps visited in the sampler's (descending) order",
+                "inversion climbs from the clean image: visit the list from its smallest t to its largest",
+                _invert_descending),
+        Mistake("eps_at_current_level", "ε̂ evaluated at the level x is at, not at the level the step goes to",
+                "each step calls the model at the *target* t (with the current x): ε(x_t, t) ≈ ε(x_prev, t)",
+                _invert_eps_at_current),
+        Mistake("level_not_carried", "every step starts from ᾱ = 1, as if x were still the clean image",
+                "after a step, x is at the level you just reached: that ᾱ is the next step's current ᾱ",
+                _invert_level_not_carried),
+    ),
+    doc="The inversion loop: from ᾱ = 1 up the timesteps in ascending order, one invert_step each, ε̂ at the target t.",
+))

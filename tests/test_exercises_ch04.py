@@ -1,0 +1,162 @@
+"""Chapter 4 exercises: each reference passes, a stub gets the one-line verdict, every known mistake is named.
+
+The wrong answers below are written here, as a student would write them, independently of the Mistake functions in
+ddim_teach/exercises/ch04.py and ddim_teach/pitfalls.py.
+"""
+import numpy as np
+import pytest
+import torch
+
+from ddim_teach import exercises
+from ddim_teach.exercises import EXERCISES, check
+
+NAMES = ["ddim_step", "timesteps", "alpha_bar_prevs"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_passes_and_stub_gets_one_line(name):
+    assert EXERCISES[name].chapter == 4
+    v = check(name, EXERCISES[name].reference)
+    assert v.ok and v.message.startswith(f"✓ {name}: matches the reference on all"), v.message
+
+    def stub(*args):
+        raise NotImplementedError("write it")
+    v = check(name, stub)
+    assert not v.ok and v.message.startswith(f"✗ {name}: not implemented yet") and "\n" not in v.message
+
+
+def test_chapter_4_has_three_exercises():
+    assert [e.name for e in exercises.by_chapter(4)] == NAMES
+
+
+# --- 4.1: the DDIM step ----------------------------------------------------------------------------------------------
+
+def student_step(x_t, eps_hat, ab, abp, eta, noise, *, sigma_power=1, alpha=None, noise_std=None,
+                 minus_sigma2=True, sqrt_dir=True, sqrt_signal=True, return_x0=False, as_tuple=False):
+    """A student's DDIM step written from eq. 12 and 16, with switches that make one mistake each."""
+    a = ab if alpha is None else alpha(ab, abp)
+    x0_hat = (x_t - (1 - a) ** 0.5 * eps_hat) / a ** 0.5
+    if return_x0:
+        return x0_hat
+    sigma = eta * ((1 - abp) / (1 - ab)) ** 0.5 * (1 - ab / abp) ** 0.5
+    var_dir = 1 - abp - (sigma ** 2 if minus_sigma2 else 0)
+    x_prev = (abp ** 0.5 if sqrt_signal else abp) * x0_hat + (var_dir ** 0.5 if sqrt_dir else var_dir) * eps_hat
+    x_prev = x_prev + (sigma ** sigma_power if noise_std is None else noise_std(eta, abp)) * noise
+    return (x_prev, x0_hat) if as_tuple else x_prev
+
+
+def test_a_correct_step_passes_as_x_prev_or_as_a_tuple():
+    assert check("ddim_step", student_step).ok
+    assert check("ddim_step", lambda *a: student_step(*a, as_tuple=True)).ok
+
+
+@pytest.mark.parametrize("kw, key", [
+    (dict(sigma_power=2), "sigma_squared"),
+    (dict(alpha=lambda ab, abp: ab / abp), "alpha_for_alpha_bar"),
+    (dict(return_x0=True), "returns_x0_hat"),
+    (dict(noise_std=lambda eta, abp: eta * (1 - abp) ** 0.5), "noise_scale_tutorial"),
+    (dict(minus_sigma2=False), "direction_without_sigma"),
+    (dict(sqrt_dir=False), "direction_without_sqrt"),
+    (dict(sqrt_signal=False), "signal_without_sqrt"),
+])
+def test_step_mistakes_are_named(kw, key):
+    v = check("ddim_step", lambda *a: student_step(*a, **kw))
+    assert not v.ok and v.mistake == key, v.message
+    assert "Hint:" in v.message and "\n" not in v.message
+
+
+def test_step_that_changes_dtype_or_returns_none_gets_one_line():
+    v = check("ddim_step", lambda *a: student_step(*a).double())
+    assert not v.ok and "dtype" in v.message and "float32" in v.message
+    v = check("ddim_step", lambda *a: None)
+    assert not v.ok and "returned None" in v.message
+
+
+def test_an_unknown_step_error_is_reported_without_a_name():
+    v = check("ddim_step", lambda *a: 1.01 * student_step(*a))
+    assert not v.ok and v.mistake is None and "differs from the reference" in v.message
+
+
+# --- 4.2: the timestep lists ----------------------------------------------------------------------------------------
+
+def student_timesteps(T, steps, spacing, *, base=0, ascending=False, int_stride=False, swap=False, linspace=False):
+    if swap:
+        spacing = {"leading": "trailing", "trailing": "leading"}[spacing]
+    if spacing == "leading":
+        ts = [i * (T // steps) + base for i in range(steps)][::-1]
+    elif int_stride:
+        ts = [T - 1 + base - i * (T // steps) for i in range(steps)]
+    elif linspace:
+        ts = [round(x) for x in np.linspace(T - 1, 0, steps)]
+    else:
+        ts = [int(round(T - i * T / steps)) - 1 + base for i in range(steps)]
+    return torch.tensor(ts[::-1] if ascending else ts, dtype=torch.long)
+
+
+def test_correct_timesteps_pass():
+    assert check("timesteps", student_timesteps).ok
+
+
+@pytest.mark.parametrize("kw, key", [
+    (dict(base=1), "one_based"),
+    (dict(ascending=True), "ascending"),
+    (dict(int_stride=True), "integer_stride"),
+    (dict(swap=True), "swapped"),
+    (dict(linspace=True), "linspace_for_trailing"),
+])
+def test_timestep_mistakes_are_named(kw, key):
+    v = check("timesteps", lambda T, S, sp: student_timesteps(T, S, sp, **kw))
+    assert not v.ok and v.mistake == key, v.message
+
+
+def test_timesteps_as_a_list_or_int32_get_one_line():
+    v = check("timesteps", lambda *a: student_timesteps(*a).tolist())
+    assert not v.ok and "expected a torch.Tensor" in v.message
+    v = check("timesteps", lambda *a: student_timesteps(*a).int())
+    assert not v.ok and "dtype torch.int32" in v.message
+
+
+# --- 4.3: the alpha_bar_prev of every step ----------------------------------------------------------------------------
+
+def student_prevs(alpha_bars, timesteps, *, final=None, stride=False, one_back=False, own=False):
+    ts = [int(t) for t in timesteps]
+    T, S = len(alpha_bars), len(ts)
+    out = []
+    for i, t in enumerate(ts):
+        if own:
+            out.append(float(alpha_bars[t]))
+        elif one_back:
+            out.append(float(alpha_bars[t - 1]) if t >= 1 else 1.0)
+        elif stride:
+            out.append(float(alpha_bars[t - T // S]) if t - T // S >= 0 else 1.0)
+        elif i + 1 < S:
+            out.append(float(alpha_bars[ts[i + 1]]))
+        else:
+            out.append(1.0 if final is None else float(alpha_bars[final]))
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def test_correct_prevs_pass():
+    assert check("alpha_bar_prevs", student_prevs).ok
+
+
+@pytest.mark.parametrize("kw, key", [
+    (dict(final=-1), "final_alpha_bar_T"),
+    (dict(final=0), "final_alpha_bar_0"),
+    (dict(stride=True), "fixed_stride"),
+    (dict(one_back=True), "one_step_back"),
+    (dict(own=True), "own_alpha_bar"),
+])
+def test_prev_mistakes_are_named(kw, key):
+    v = check("alpha_bar_prevs", lambda ab, ts: student_prevs(ab, ts, **kw))
+    assert not v.ok and v.mistake == key, v.message
+
+
+def test_the_reference_is_what_the_sampler_uses():
+    """The reference reads samplers.sample's own alpha_bar_prevs: 1 after the last entry, the next entry before it."""
+    from ddim_teach import schedules
+    s = schedules.make_schedule("linear", 1000)
+    ts = schedules.timesteps(1000, 5, "trailing")
+    got = EXERCISES["alpha_bar_prevs"].reference(s.alpha_bars, ts)
+    assert got.dtype == torch.float64 and float(got[-1]) == 1.0
+    torch.testing.assert_close(got[:-1], s.alpha_bars[ts[1:]])
