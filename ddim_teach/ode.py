@@ -36,7 +36,8 @@ def _ab(alpha_bar) -> torch.Tensor:
 
 def _check_like(x, eps, name):
     if not isinstance(x, torch.Tensor) or not isinstance(eps, torch.Tensor) or x.shape != eps.shape:
-        shape = lambda v: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+        def shape(v):
+            return tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
         raise ValueError(f"x_t and {name} must be tensors of the same shape, got {shape(x)} and {shape(eps)}")
 
 

@@ -59,7 +59,8 @@ class GaussianOracle:
         if self.prediction_type == "sample":
             return self.x0_hat(x_t, t)
         ab = self._ab(x_t, t)
-        return (ab.sqrt() * self.eps_hat(x_t, t).double() - (1 - ab).sqrt() * self.x0_hat(x_t, t).double()).to(x_t.dtype)
+        eps, x0 = self.eps_hat(x_t, t).double(), self.x0_hat(x_t, t).double()
+        return (ab.sqrt() * eps - (1 - ab).sqrt() * x0).to(x_t.dtype)
 
     def sample_data(self, n: int, shape=(), generator=None) -> torch.Tensor:
         return self.mu + self.s * torch.randn((n, *shape), generator=generator, dtype=torch.float64)

@@ -37,7 +37,8 @@ from typing import Callable, NamedTuple, Optional
 import torch
 
 from . import ode
-from .schedules import PREDICTION_TYPES, Schedule, timesteps as make_timesteps
+from .schedules import PREDICTION_TYPES, Schedule
+from .schedules import timesteps as make_timesteps
 
 VARIANCES = ("fixed_small", "fixed_large")
 METHODS = ("ddim", "ddpm", "heun")
@@ -648,7 +649,8 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha) -> torch.Tensor:
     if z0.shape != z1.shape:
         raise ValueError(f"z0 and z1 must have the same shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
     if z0.dim() < 2 or not z0.is_floating_point():
-        raise ValueError(f"z0 and z1 must be floating-point batches of shape (B, ...), got {tuple(z0.shape)}, {z0.dtype}")
+        raise ValueError(f"z0 and z1 must be floating-point batches of shape (B, ...), "
+                         f"got {tuple(z0.shape)}, {z0.dtype}")
     a = torch.as_tensor(alpha, dtype=torch.float64)
     if a.dim() > 1:
         raise ValueError(f"alpha must be a number or a 1-D tensor of weights, got shape {tuple(a.shape)}")

@@ -319,7 +319,10 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
         ts = ts.flip(0)
     elif spacing == "trailing":
         import numpy as np
-        ts = torch.from_numpy(np.round(np.arange(T, 0, -T / S)).astype(np.int64) - 1)
+        # T - i T/S for i < S: the same floats as diffusers' arange(T, 0, -T/S), but always exactly S of them
+        # (arange's float length gives S + 1 entries, the last -1, for 62 values of S at T = 1000, e.g. S = 61)
+        delta = (T - T / S) - T  # as numpy's arange fills: start + i * (second - first)
+        ts = torch.from_numpy(np.round(T + np.arange(S) * delta).astype(np.int64) - 1)
     elif spacing == "linspace":
         ts = torch.linspace(0, T - 1, S, dtype=torch.float64).round().long().flip(0)
     elif spacing == "quad":

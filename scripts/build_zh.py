@@ -10,6 +10,7 @@ and labels). An entry whose en_hash differs from the English cell's current hash
     .venv/bin/python scripts/build_zh.py --check         # exit 1 and list what is missing, stale or out of date
     .venv/bin/python scripts/build_zh.py --todo [--format md|json] [NOTEBOOK ...]   # what a translator does next
     .venv/bin/python scripts/build_zh.py --import FILE   # write translations {notebook: {cell_id: text}} into the catalog
+    .venv/bin/python scripts/build_zh.py --review 03     # English and Chinese side by side, for a second reader
 
 How a Chinese notebook is made from the English one (same cells, same ids, same order):
 * markdown: the catalog's Chinese text; the English text where the translation is missing or stale;
@@ -34,6 +35,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 import time
 import tokenize
@@ -521,6 +523,25 @@ def cmd_todo(paths, fmt: str, code_too: bool) -> int:
     return 0
 
 
+def cmd_review(paths) -> int:
+    """English and Chinese side by side, cell by cell, for a second reader who checks for meaning drift."""
+    for p in paths:
+        cat = load_catalog(p.stem)
+        print(f"# {p.stem}\n")
+        for c in read_nb(p)["cells"]:
+            e = cat.get(c.get("id"))
+            field = "zh" if c["cell_type"] == "markdown" else "code"
+            if not e or field not in e:
+                continue
+            state = "current" if e["en_hash"] == en_hash(source(c)) else "STALE"
+            print(f"## {c['id']} ({c['cell_type']}, {state})\n\nEnglish:\n\n````text\n{source(c)}\n````\n\n"
+                  f"中文:\n\n````text\n{e[field]}\n````\n")
+            for m in lint(source(c), e[field], c["cell_type"]):
+                print(f"- lint: {m}")
+            print()
+    return 0
+
+
 def import_file(path: Path, force_code=False) -> tuple[int, list[str]]:
     """Write the translations of ``path`` into the catalog; returns (count, lint warnings)."""
     try:
@@ -577,6 +598,7 @@ def main(argv=None) -> int:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--check", action="store_true", help="exit 1 listing missing/stale translations and stale notebooks")
     g.add_argument("--todo", action="store_true", help="print the cells that need a (new) translation")
+    g.add_argument("--review", action="store_true", help="print English and Chinese side by side (for a reviewer)")
     g.add_argument("--import", dest="import_file", metavar="FILE", help="write {notebook: {cell_id: text}} into the catalog")
     ap.add_argument("--execute", action="store_true", help="execute the Chinese notebooks whose code changed")
     ap.add_argument("--timeout", type=int, default=600, help="--execute: seconds per cell (default 600)")
@@ -594,6 +616,8 @@ def main(argv=None) -> int:
             return cmd_check(paths, a.lint)
         if a.todo:
             return cmd_todo(paths, a.format, a.code)
+        if a.review:
+            return cmd_review(paths)
         if a.import_file:
             n, warns = import_file(Path(a.import_file), a.force_code)
             for w in warns:
@@ -607,4 +631,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):   # `--todo | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())

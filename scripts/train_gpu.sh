@@ -18,36 +18,40 @@ PROBE=${PROBE:-1000}  # probe steps
 DEVICE=${DEVICE:-cuda}  # DEVICE=cpu for a dry run of this script
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
-tr() { "$PY" -m ddim_teach.train --device $DEVICE --batch-size $BS --no-progress --ckpt-every 1000 "$@"; }
+# Every setting but --lr must match the checkpoint on --resume, so A resumes at the batch size it was trained with.
+tr() { "$PY" -m ddim_teach.train --device $DEVICE --no-progress --ckpt-every 1000 "$@"; }
 
 # Probe: PROBE steps of each, side by side, into scratch files.
 t0=$(date +%s.%N)
-tr --steps $PROBE --out /tmp/probe_a.pt >/dev/null & tr --steps $PROBE --seed 1 --out /tmp/probe_b.pt >/dev/null; wait
+tr --batch-size $BS --steps $PROBE --force --out /tmp/probe_a.pt >/dev/null & tr --batch-size $BS --steps $PROBE --seed 1 --force --out /tmp/probe_b.pt >/dev/null; wait
 rate=$("$PY" -c "import time; print($PROBE / (time.time() - $t0))")
 N=$("$PY" -c "print(max(100, int($rate * $BUDGET) // 100 * 100))")
 echo "probe: $rate steps/s per run side by side (incl. start-up); $N steps per run in ${BUDGET}s"
 
-start=0
-if [ -f checkpoints/unet.pt ]; then
-  cp checkpoints/unet.pt "$OUT/A.pt"
+start=0; RUNS="B"
+if [ -f checkpoints/unet.pt ]; then  # A continues the CPU-trained checkpoint, if there is one
+  cp checkpoints/unet.pt "$OUT/A.pt"; RUNS="A B"
   start=$("$PY" -c "import torch; print(torch.load('$OUT/A.pt', weights_only=True)['step'])")
+  BS_A=$("$PY" -c "import torch; print(torch.load('$OUT/A.pt', weights_only=True).get('train', {}).get('batch_size', 128))")
 fi
 a1=$((start + N * 7 / 10)); a2=$((start + N))
 b1=$((N / 2)); b2=$((N * 8 / 10)); b3=$N
+if [ "$RUNS" = "A B" ]; then
+  {
+    tr --batch-size $BS_A --resume --steps $a1 --lr 1e-4 --out "$OUT/A.pt"
+    tr --batch-size $BS_A --resume --steps $a2 --lr 3e-5 --out "$OUT/A.pt"
+  } >"$OUT/A.log" 2>&1 &
+fi
 {
-  tr --resume --steps $a1 --lr 1e-4 --out "$OUT/A.pt"
-  tr --resume --steps $a2 --lr 3e-5 --out "$OUT/A.pt"
-} >"$OUT/A.log" 2>&1 &
-{
-  tr --steps $b1 --lr 1e-3 --out "$OUT/B.pt"
-  tr --resume --steps $b2 --lr 4e-4 --out "$OUT/B.pt"
-  tr --resume --steps $b3 --lr 1e-4 --out "$OUT/B.pt"
+  tr --batch-size $BS --steps $b1 --lr 1e-3 --force --out "$OUT/B.pt"
+  tr --batch-size $BS --resume --steps $b2 --lr 4e-4 --out "$OUT/B.pt"
+  tr --batch-size $BS --resume --steps $b3 --lr 1e-4 --out "$OUT/B.pt"
 } >"$OUT/B.log" 2>&1
 wait
-cat "$OUT/A.log" "$OUT/B.log"
+for r in $RUNS; do cat "$OUT/$r.log"; done
 
-for r in A B; do
-  "$PY" -m ddim_teach.pretrained "$OUT/$r.pt" "$OUT/${r}_ema.pt"
+for r in $RUNS; do
+  "$PY" -m ddim_teach.pretrained "$OUT/$r.pt" "$OUT/${r}_ema.pt" --force
   echo "== candidate $r"; "$PY" -m ddim_teach.bench --quality --weights "$OUT/${r}_ema.pt"
   rm "$OUT/${r}_ema.pt"
   split -b 15M "$OUT/$r.pt" "$OUT/$r.pt.part-" && rm "$OUT/$r.pt"  # files come back in pieces under 16 MB

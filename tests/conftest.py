@@ -44,14 +44,35 @@ def empty_data_folder():
     return folder
 
 
+# Tests measured at several seconds each on the 2-core CPU (pytest --durations), marked `slow` here so that
+# `make test-fast` stays under a minute. A test file may instead carry @pytest.mark.slow itself.
+SLOW = {
+    "test_samplers.py::test_gaussian_oracle_maps_noise_to_data",
+    "test_samplers.py::test_ddim_eta1_all_steps_is_ddpm",
+    "test_samplers.py::test_inversion_round_trip_error_falls_as_one_over_S_squared",
+    "test_diagnose.py::test_leading_spacing_with_few_steps_is_flagged",
+    "test_diagnose.py::test_x0_predictor_fails_eps_scale",
+    "test_diagnose.py::test_pretrained_model_passes",
+    "test_diagnose.py::test_model_ignoring_time_fails_uses_time",
+    "test_diagnose.py::test_untrained_network_and_short_schedule_fail",
+    "test_schedules.py::test_q_sample_statistics",
+    "test_ode.py::test_euler_is_first_order_and_heun_second",
+    "test_exercises_structure.py::test_nbgrader_generates_a_student_version_without_solutions",
+    "test_viz.py::test_prefetched_pictures_are_exactly_the_current_settings",
+}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Markers by kind: every nbval item is `notebook`; every test in test_browser.py is `browser`."""
+    """Markers by kind: every nbval item is `notebook`; every test in test_browser.py is `browser`;
+    the tests in SLOW are `slow`."""
     for item in items:
         path = Path(str(getattr(item, "path", getattr(item, "fspath", ""))))
         if path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebook)
         elif path.name == "test_browser.py":
             item.add_marker(pytest.mark.browser)
+        elif f"{path.name}::{getattr(item, 'originalname', None) or item.name}" in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

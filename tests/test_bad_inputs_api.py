@@ -105,7 +105,8 @@ CASES = [
      ValueError, r"noises must have x_T's dtype"),
     ("noises with NaN", lambda: sample(steps=5, eta=1.0, noises=_with(torch.randn(5, 4, 2), 7, float("nan"))),
      ValueError, r"noises contain NaN"),
-    ("generator an int", lambda: sample(steps=5, eta=1.0, generator=0), TypeError, r"generator must be a torch.Generator"),
+    ("generator an int", lambda: sample(steps=5, eta=1.0, generator=0), TypeError,
+     r"generator must be a torch.Generator"),
     ("record_every=True", lambda: sample(steps=5, record_every=True), ValueError, r"record_every must be a positive"),
     ("callback not callable", lambda: sample(steps=5, callback="print"), TypeError, r"callback must be callable"),
     ("schedule a tensor", lambda: samplers.sample(ORC, S.betas, X, steps=5), TypeError,
@@ -290,4 +291,5 @@ def test_numpy_and_tensor_eta_are_numbers():
     a = sample(steps=5, eta=np.float32(0.5), generator=torch.Generator().manual_seed(0)).final
     b = sample(steps=5, eta=0.5, generator=torch.Generator().manual_seed(0)).final
     assert torch.equal(a, b)
-    assert math.isclose(samplers.ddim_sigma(AB, ABP, torch.tensor(0.5)).item(), samplers.ddim_sigma(AB, ABP, 0.5).item())
+    assert math.isclose(samplers.ddim_sigma(AB, ABP, torch.tensor(0.5)).item(),
+                        samplers.ddim_sigma(AB, ABP, 0.5).item())

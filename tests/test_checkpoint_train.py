@@ -55,6 +55,7 @@ def _assert_same(a, b, what):
             assert fa[k] == fb[k], f"{what}: {k}"
 
 
+@pytest.mark.slow  # 200 training steps
 def test_resume_is_seamless(tmp_path, images):
     """Killed at step 70 (a save every 35), resumed to 100: the same run, bit for bit.
 

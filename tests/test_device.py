@@ -4,7 +4,7 @@ tensor in an op raises, and the model below checks the device of everything it i
 import pytest
 import torch
 
-from ddim_teach import diagnose, ode, samplers, schedules
+from ddim_teach import diagnose, ode, samplers
 
 META = torch.device("meta")
 

@@ -51,13 +51,13 @@ def test_a_correct_step_passes_as_x_prev_or_as_a_tuple():
 
 
 @pytest.mark.parametrize("kw, key", [
-    (dict(sigma_power=2), "sigma_squared"),
-    (dict(alpha=lambda ab, abp: ab / abp), "alpha_for_alpha_bar"),
-    (dict(return_x0=True), "returns_x0_hat"),
-    (dict(noise_std=lambda eta, abp: eta * (1 - abp) ** 0.5), "noise_scale_tutorial"),
-    (dict(minus_sigma2=False), "direction_without_sigma"),
-    (dict(sqrt_dir=False), "direction_without_sqrt"),
-    (dict(sqrt_signal=False), "signal_without_sqrt"),
+    ({"sigma_power": 2}, "sigma_squared"),
+    ({"alpha": lambda ab, abp: ab / abp}, "alpha_for_alpha_bar"),
+    ({"return_x0": True}, "returns_x0_hat"),
+    ({"noise_std": lambda eta, abp: eta * (1 - abp) ** 0.5}, "noise_scale_tutorial"),
+    ({"minus_sigma2": False}, "direction_without_sigma"),
+    ({"sqrt_dir": False}, "direction_without_sqrt"),
+    ({"sqrt_signal": False}, "signal_without_sqrt"),
 ])
 def test_step_mistakes_are_named(kw, key):
     v = check("ddim_step", lambda *a: student_step(*a, **kw))
@@ -89,7 +89,7 @@ def student_timesteps(T, steps, spacing, *, base=0, ascending=False, int_stride=
     elif linspace:
         ts = [round(x) for x in np.linspace(T - 1, 0, steps)]
     else:
-        ts = [int(round(T - i * T / steps)) - 1 + base for i in range(steps)]
+        ts = [round(T - i * T / steps) - 1 + base for i in range(steps)]
     return torch.tensor(ts[::-1] if ascending else ts, dtype=torch.long)
 
 
@@ -98,11 +98,11 @@ def test_correct_timesteps_pass():
 
 
 @pytest.mark.parametrize("kw, key", [
-    (dict(base=1), "one_based"),
-    (dict(ascending=True), "ascending"),
-    (dict(int_stride=True), "integer_stride"),
-    (dict(swap=True), "swapped"),
-    (dict(linspace=True), "linspace_for_trailing"),
+    ({"base": 1}, "one_based"),
+    ({"ascending": True}, "ascending"),
+    ({"int_stride": True}, "integer_stride"),
+    ({"swap": True}, "swapped"),
+    ({"linspace": True}, "linspace_for_trailing"),
 ])
 def test_timestep_mistakes_are_named(kw, key):
     v = check("timesteps", lambda T, S, sp: student_timesteps(T, S, sp, **kw))
@@ -141,11 +141,11 @@ def test_correct_prevs_pass():
 
 
 @pytest.mark.parametrize("kw, key", [
-    (dict(final=-1), "final_alpha_bar_T"),
-    (dict(final=0), "final_alpha_bar_0"),
-    (dict(stride=True), "fixed_stride"),
-    (dict(one_back=True), "one_step_back"),
-    (dict(own=True), "own_alpha_bar"),
+    ({"final": -1}, "final_alpha_bar_T"),
+    ({"final": 0}, "final_alpha_bar_0"),
+    ({"stride": True}, "fixed_stride"),
+    ({"one_back": True}, "one_step_back"),
+    ({"own": True}, "own_alpha_bar"),
 ])
 def test_prev_mistakes_are_named(kw, key):
     v = check("alpha_bar_prevs", lambda ab, ts: student_prevs(ab, ts, **kw))

@@ -45,10 +45,10 @@ def test_correct_x0_passes():
 
 
 @pytest.mark.parametrize("kw, key", [
-    (dict(root=lambda a: a), "no_sqrt"),
-    (dict(divide=False), "no_division"),
-    (dict(sign=+1), "sign"),
-    (dict(swap=True), "swapped"),
+    ({"root": lambda a: a}, "no_sqrt"),
+    ({"divide": False}, "no_division"),
+    ({"sign": +1}, "sign"),
+    ({"swap": True}, "swapped"),
 ])
 def test_x0_mistakes_are_named(kw, key):
     v = check("predict_x0", lambda *a: student_x0(*a, **kw))
@@ -78,9 +78,9 @@ def test_correct_eps_passes_and_inverts_x0():
 
 
 @pytest.mark.parametrize("kw, key", [
-    (dict(sign=+1), "sign"),
-    (dict(swap=True), "swapped"),
-    (dict(root=lambda a: a), "no_sqrt"),
+    ({"sign": +1}, "sign"),
+    ({"swap": True}, "swapped"),
+    ({"root": lambda a: a}, "no_sqrt"),
 ])
 def test_eps_mistakes_are_named(kw, key):
     v = check("eps_from_x0", lambda *a: student_eps(*a, **kw))

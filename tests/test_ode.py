@@ -75,7 +75,8 @@ def test_velocity_is_the_derivative_of_the_exact_flow(schedule):
     dx̄/dσ = σ / sqrt(SD² + σ²) z. Central differences of that closed form, in σ, against ode.velocity."""
     orc = oracles.GaussianOracle(schedule, mu=MU, s=SD)
     z = torch.randn(6, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
-    x_bar = lambda sig: MU + (SD ** 2 + sig ** 2) ** 0.5 * z
+    def x_bar(sig):
+        return MU + (SD ** 2 + sig ** 2) ** 0.5 * z
     for t in (50, 400, 900):
         ab = schedule.alpha_bar(t)
         sig = ode.ode_sigma(ab).item()

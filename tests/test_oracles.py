@@ -43,7 +43,8 @@ def test_gaussian_eps_is_the_scaled_score(schedule):
     ab = schedule.alpha_bar(450)
     p = Normal(ab.sqrt() * 0.7, (ab * 0.16 + 1 - ab).sqrt())
     (score,) = torch.autograd.grad(p.log_prob(x).sum(), x)
-    torch.testing.assert_close(orc(x.detach(), torch.full((16,), 450)), -(1 - ab).sqrt() * score, rtol=1e-10, atol=1e-12)
+    expect = -(1 - ab).sqrt() * score
+    torch.testing.assert_close(orc(x.detach(), torch.full((16,), 450)), expect, rtol=1e-10, atol=1e-12)
 
 
 def test_mixture_eps_is_the_posterior_mean_of_the_noise(schedule):

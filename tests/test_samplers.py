@@ -203,10 +203,11 @@ def test_records_compare_by_identity():
     from ddim_teach.schedules import make_schedule
     s = make_schedule("linear", 100)
     tr = sample(oracles.GaussianOracle(s), s, torch.randn(2, 2), steps=5, record_every=None)
-    assert tr == tr and tr != sample(oracles.GaussianOracle(s), s, torch.randn(2, 2), steps=5, record_every=None)
-    assert s == s and s != make_schedule("linear", 100)
+    same_tr, same_s = tr, s
+    assert tr == same_tr and tr != sample(oracles.GaussianOracle(s), s, torch.randn(2, 2), steps=5, record_every=None)
+    assert s == same_s and s != make_schedule("linear", 100)
     st = samplers.StepState(0, 1, tr.final, tr.final, tr.final, tr.final, 0.0, None, 0.5, 0.6)
-    assert st == st
+    assert st != samplers.StepState(0, 1, tr.final, tr.final, tr.final, tr.final, 0.0, None, 0.5, 0.6)
 
 
 def test_record_every_and_callback(schedule):
@@ -247,7 +248,7 @@ def test_slerp_by_hand():
 
 def test_slerp_keeps_angle_and_norm_of_noise():
     g = torch.Generator().manual_seed(0)
-    z0, z1 = torch.randn(4, 784, generator=g, dtype=torch.float64), torch.randn(4, 784, generator=g, dtype=torch.float64)
+    z0, z1 = (torch.randn(4, 784, generator=g, dtype=torch.float64) for _ in range(2))
     z1 = z1 / z1.norm(dim=1, keepdim=True) * z0.norm(dim=1, keepdim=True)   # equal norms: slerp keeps them exactly
     cos = lambda a, b: (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
     theta = torch.arccos(cos(z0, z1))

@@ -136,3 +136,20 @@ def test_bad_schedule_name():
         make_schedule("quadratic")
     with pytest.raises(ValueError, match="betas must lie in"):
         schedules.Schedule(torch.tensor([0.1, 1.5]))
+
+
+@pytest.mark.parametrize("T", [50, 1000])
+@pytest.mark.parametrize("spacing", ["leading", "trailing", "linspace"])
+def test_every_step_count_gives_exactly_S_distinct_descending_timesteps(T, spacing):
+    """Trailing spacing once returned S + 1 entries ending in -1 for 62 values of S at T = 1000 (S = 61 among them):
+    numpy's float arange(T, 0, -T/S) can overshoot its own length."""
+    for S in range(1, T + 1):
+        ts = schedules.timesteps(T, S, spacing)
+        assert len(ts) == S, (S, len(ts))
+        assert int(ts.max()) <= T - 1 and int(ts.min()) >= 0, (S, ts)
+        assert bool((ts[:-1] > ts[1:]).all()), S
+
+
+def test_trailing_at_S_61_ends_at_timestep_15():
+    ts = schedules.timesteps(1000, 61, "trailing")
+    assert (len(ts), int(ts[0]), int(ts[-1])) == (61, 999, 15)

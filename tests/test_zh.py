@@ -107,18 +107,21 @@ def test_readme_zh_links_resolve_and_the_readme_links_to_it():
 
 
 def test_zh_notebooks_whose_code_differs_are_executed_and_set_chinese():
-    """nbval runs notebooks/zh/ (it is under testpaths); these are the ones with their own outputs."""
-    executed = 0
+    """Every Chinese notebook either copies the English outputs (same code) or has its own execution of its own
+    code (the zh-setup cell sets the language first); nbval runs notebooks/zh/ too (it is under testpaths)."""
     for p in sorted(ZH_DIR.glob("*.ipynb")):
         nb = build_zh.read_nb(p)
         meta = nb["metadata"][build_zh.META_KEY]
         assert nb["metadata"]["kernelspec"]["name"] == "ddim-teach"
         ids = [c["id"] for c in nb["cells"]]
         assert len(ids) == len(set(ids)), f"{p.name}: duplicate cell ids"
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        if build_zh.SETUP_ID in ids:
+            assert ids.index(build_zh.SETUP_ID) <= 1 and meta["outputs"] == "executed", p.name
+            assert 'i18n.set_language("zh")' in build_zh.source(code[0])
         if meta["outputs"] == "executed" and "code_hash" in meta:
-            executed += 1
-            assert all(c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"), p.name
-    assert executed >= 1
+            assert meta["code_hash"] == build_zh.code_hash(nb), f"{p.name}: outputs of other code"
+            assert all(c["execution_count"] for c in code), f"{p.name}: a code cell was not run"
 
 
 # --------------------------------------------------------------------------------------------- the machinery, on a copy
@@ -269,6 +272,13 @@ def test_todo_template_round_trip(course_copy, capsys):
     assert not build_zh.has_words("$x_t$ `eps_hat` [→](01_forward_process.ipynb)") and build_zh.has_words("The map")
 
 
+def test_review_prints_both_languages(course_copy, capsys):
+    assert build_zh.cmd_review([course_copy / "lecture_explorer.ipynb"]) == 0
+    out = capsys.readouterr().out
+    cid = _ids(course_copy / "lecture_explorer.ipynb", "markdown")[0]
+    assert f"## {cid} (markdown, current)" in out and f"译文 {cid}" in out and "English:" in out
+
+
 def test_links_and_paths_are_rewritten_for_the_zh_folder():
     assert build_zh.rewrite_links("[a](01_forward_process.ipynb) [b](figures/05_explorer.png) "
                                   "[c](https://x.org/a.png) [d](#top) [e](../docs/RESULTS.md)") == (
@@ -367,6 +377,8 @@ def test_chinese_labels_render_without_missing_glyphs():
     assert any("missing from font" in w for w in _glyph_warnings(title, xlabel))
     name = i18n.use_chinese_font()
     assert name is not None, "no Chinese font: pip install noto-cjk-sans-otc (a dependency of the course)"
+    if importlib.util.find_spec("noto_cjk_sans_otc") is not None:   # the pip-installed font comes first
+        assert name == "Noto Sans CJK SC"
     assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", name]
     assert _glyph_warnings(title, xlabel) == []
     assert i18n.missing_glyphs(title + xlabel) == []
@@ -430,6 +442,7 @@ def _cjk_system_font() -> bool:
     return bool(fc and subprocess.run([fc, ":lang=zh"], capture_output=True, text=True).stdout.strip())
 
 
+@pytest.mark.browser
 def test_chinese_lecture_app_in_voila(tmp_path):
     """Voilà serves notebooks/zh/lecture_explorer.ipynb: the Chinese text renders (no tofu), a slider moves the
     picture. The screenshot is test-output/zh/lecture_zh.png."""
@@ -518,6 +531,7 @@ def test_chinese_lecture_app_in_voila(tmp_path):
             server.kill()
 
 
+@pytest.mark.browser
 def test_chinese_course_in_jupyterlab_with_chinese_menus(tmp_path):
     """What `make lab COURSE_LANG=zh` starts: JupyterLab on notebooks/zh with i18n/zh/jupyterlab's default
     locale zh_CN (the official language pack): the menus are Chinese and the Chinese index renders without tofu.

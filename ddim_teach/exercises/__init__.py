@@ -23,6 +23,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import torch
 
+from .. import i18n
+from ..i18n import tr
+
 __all__ = ["Case", "Mistake", "Exercise", "Verdict", "EXERCISES", "register", "check", "by_chapter"]
 
 
@@ -115,14 +118,14 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
     Raises _Problem when the two cannot be compared (None, wrong type, shape, dtype).
     """
     if got is None:
-        raise _Problem("returned None — did you forget `return`?")
+        raise _Problem(tr("problem.none"))
     if isinstance(want, torch.Tensor):
         if not isinstance(got, torch.Tensor):
-            raise _Problem(f"returned {type(got).__name__}{where}, expected a torch.Tensor")
+            raise _Problem(tr("problem.not_tensor", got=type(got).__name__, where=where))
         if tuple(got.shape) != tuple(want.shape):
-            raise _Problem(f"returned shape {tuple(got.shape)}{where}, expected {tuple(want.shape)}")
+            raise _Problem(tr("problem.shape", got=tuple(got.shape), where=where, expected=tuple(want.shape)))
         if got.dtype != want.dtype:
-            raise _Problem(f"returned dtype {got.dtype}{where}, expected {want.dtype} (keep the inputs' dtype)")
+            raise _Problem(tr("problem.dtype", got=got.dtype, where=where, expected=want.dtype))
         if not want.is_floating_point() and not want.is_complex():
             if torch.equal(got, want):
                 return None
@@ -144,14 +147,15 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
         if not isinstance(got, numbers.Number) or isinstance(got, bool):
-            raise _Problem(f"returned {type(got).__name__}{where}, expected a number")
+            raise _Problem(tr("problem.not_number", got=type(got).__name__, where=where))
         d = abs(float(got) - float(want))
         return None if d <= 1e-6 + 1e-5 * abs(float(want)) else (f"got {float(got):.6g}{where}, expected another value", d)
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)):
-            raise _Problem(f"returned {type(got).__name__}{where}, expected a {type(want).__name__} of {len(want)}")
+            raise _Problem(tr("problem.not_sequence", got=type(got).__name__, where=where, expected=type(want).__name__,
+                              n=len(want)))
         if len(got) != len(want):
-            raise _Problem(f"returned {len(got)} values{where}, expected {len(want)}")
+            raise _Problem(tr("problem.count", got=len(got), where=where, expected=len(want)))
         for k, (a, b) in enumerate(zip(got, want)):
             r = _diff(a, b, f"{where} (item {k})")
             if r is not None:
@@ -164,7 +168,7 @@ def _compare(ex: Exercise, got, want):
     got, want = _normalise(got, ex), _normalise(want, ex)
     if ex.compare is not None:
         if got is None:
-            raise _Problem("returned None — did you forget `return`?")
+            raise _Problem(tr("problem.none"))
         reason = ex.compare(got, want)
         return None if reason is None else (reason, math.nan)
     return _diff(got, want)
@@ -188,13 +192,20 @@ def _run(fn, case: Case):
 
 # --------------------------------------------------------------------------------------------- the checker
 
-def check(name: str, fn: Callable) -> Verdict:
-    """Check the student's ``fn`` for exercise ``name``; return a :class:`Verdict` (its repr is one line)."""
+def check(name: str, fn: Callable, lang: Optional[str] = None) -> Verdict:
+    """Check the student's ``fn`` for exercise ``name``; return a :class:`Verdict` (its repr is one line).
+
+    ``lang``: "en" or "zh" for the verdict (default: :func:`ddim_teach.i18n.get_language`)."""
+    with i18n.using(lang):
+        return _check(name, fn)
+
+
+def _check(name: str, fn: Callable) -> Verdict:
     if name not in EXERCISES:
         raise ValueError(f"no exercise named {name!r}; the exercises are: {', '.join(sorted(EXERCISES))}")
     ex = EXERCISES[name]
     if not callable(fn):
-        return Verdict(False, f"✗ {name}: expected a function {ex.signature}, got {type(fn).__name__}", name)
+        return Verdict(False, tr("check.not_callable", name=name, signature=ex.signature, got=type(fn).__name__), name)
     cases = list(ex.cases())
     refs = [_run(ex.reference, c) for c in cases]
 
@@ -203,31 +214,30 @@ def check(name: str, fn: Callable) -> Verdict:
         try:
             out = _run(fn, case)
         except NotImplementedError:
-            return Verdict(False, f"✗ {name}: not implemented yet — write the body of {name} in the cell above "
-                                  "and run this cell again.", name)
+            return Verdict(False, tr("check.not_implemented", name=name), name)
         except Exception as e:  # the student's own error, shown in one line with the case that caused it
             msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            return Verdict(False, f"✗ {name} raised {type(e).__name__}{': ' + msg if msg else ''} "
-                                  f"(case \"{case.label}\"). Signature: {ex.signature}", name)
+            return Verdict(False, tr("check.raised", name=name, error=type(e).__name__ + (": " + msg if msg else ""),
+                                     case=case.label, signature=ex.signature), name)
         try:
             d = _compare(ex, out, ref)
         except _Problem as p:
-            return Verdict(False, f"✗ {name} {p} (case \"{case.label}\").", name)
+            return Verdict(False, tr("check.problem", name=name, problem=p, case=case.label), name)
         outs.append(out)
         if d is not None:
             failures.append((case, d))
 
     if not failures:
         labels = ", ".join(c.label for c in cases)
-        return Verdict(True, f"✓ {name}: matches the reference on all {len(cases)} cases ({labels}).", name)
+        return Verdict(True, tr("check.ok", name=name, n=len(cases), labels=labels), name)
 
     first_case, (reason, _) = failures[0]
-    where = f"first difference: case \"{first_case.label}\", {reason}"
+    where = tr("check.where", case=first_case.label, reason=reason)
     for m in ex.mistakes:
         if _agrees_with(ex, m, cases, outs):
-            return Verdict(False, f"✗ {name}: looks like \"{m.label}\". Hint: {m.hint} ({where})", name, m.key)
-    return Verdict(False, f"✗ {name}: differs from the reference on {len(failures)} of {len(cases)} cases; {where}.",
-                   name)
+            label, hint = i18n.mistake_text(m.key, m.label, m.hint)
+            return Verdict(False, tr("check.mistake", name=name, label=label, hint=hint, where=where), name, m.key)
+    return Verdict(False, tr("check.differs", name=name, bad=len(failures), n=len(cases), where=where), name)
 
 
 def _agrees_with(ex: Exercise, m: Mistake, cases, outs) -> bool:
