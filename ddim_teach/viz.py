@@ -19,12 +19,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import samplers
+from . import i18n, samplers
+
+
+def _figure_language(lang: str | None) -> str:
+    """``lang`` checked (None: :func:`ddim_teach.i18n.get_language`); for "zh" the CJK font is made matplotlib's
+    fallback first (:func:`ddim_teach.i18n.use_chinese_font`), so the texts drawn next have no missing glyphs."""
+    lang = i18n.language(lang)
+    if lang == "zh":
+        i18n.use_chinese_font()
+    return lang
 
 
 def show_images(images: torch.Tensor, nrow: int | None = None, ax=None, title: str | None = None,
-                scale: float = 1.0):
-    """Show (N, 1, 28, 28) images in [-1, 1] as one grid; returns the axes."""
+                scale: float = 1.0, lang: str | None = None):
+    """Show (N, 1, 28, 28) images in [-1, 1] as one grid; returns the axes. The ``title`` is drawn as given;
+    with ``lang="zh"`` (default: the current language) the CJK font is set up first, so a Chinese title renders."""
+    _figure_language(lang)
     x = images.detach().float().clamp(-1, 1)
     n = x.shape[0]
     nrow = nrow or n
@@ -44,15 +55,18 @@ def show_images(images: torch.Tensor, nrow: int | None = None, ax=None, title: s
     return ax
 
 
-def show_strip(traj: samplers.Trajectory, sample: int = 0, k: int = 8, rows=("xs", "x0_hats"), scale=1.0):
-    """For one sample: k evenly chosen recorded steps, one row per recorded field (x_t, x0_hat, ...)."""
+def show_strip(traj: samplers.Trajectory, sample: int = 0, k: int = 8, rows=("xs", "x0_hats"), scale=1.0,
+               lang: str | None = None):
+    """For one sample: k evenly chosen recorded steps, one row per recorded field (x_t, x0_hat, ...).
+    ``lang`` ("en" or "zh"; default: the current language) is the language of the row labels."""
+    lang = _figure_language(lang)
     idx = torch.linspace(0, len(traj.recorded) - 1, k).round().long()
-    labels = {"xs": "x_t", "x0_hats": "x̂₀", "eps_hats": "ε̂"}
+    labels = {f: i18n.tr(f"strip.{f}", lang) for f in ("xs", "x0_hats", "eps_hats")}
     fig, axes = plt.subplots(len(rows), 1, figsize=(scale * k * 0.9, scale * len(rows) * 1.1 + 0.4))
     axes = [axes] if len(rows) == 1 else list(axes)
     for ax, field in zip(axes, rows):
         imgs = getattr(traj, field)[idx, sample]
-        show_images(imgs, nrow=k, ax=ax)
+        show_images(imgs, nrow=k, ax=ax, lang=lang)
         ax.set_ylabel(labels.get(field, field), rotation=0, labelpad=18)
     ts = traj.timesteps[traj.recorded[idx]].tolist()
     axes[0].set_title("t = " + ", ".join(map(str, ts)), fontsize=9)
@@ -349,7 +363,8 @@ class ExplorerFigure:
     """
 
     def __init__(self, n: int = 6, k: int = 8, fontsize: int = 13, pyplot: bool = False, sample_hw=(28, 28),
-                 blit: bool | None = None):
+                 blit: bool | None = None, lang: str | None = None):
+        self.lang = _figure_language(lang)  # "en" or "zh": the figure's texts (default: i18n.get_language())
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         self.n, self.k, self.fontsize = n, k, fontsize
@@ -369,8 +384,9 @@ class ExplorerFigure:
                                        vmin=-1, vmax=1, interpolation="nearest")
             ax.set_xticks([]), ax.set_yticks([])
             self.axes[name] = ax
-        self.axes["xs"].set_ylabel("x_t", rotation=0, labelpad=22, fontsize=fontsize)
-        self.axes["x0_hats"].set_ylabel("x̂₀", rotation=0, labelpad=22, fontsize=fontsize)
+        self.axes["xs"].set_ylabel(i18n.tr("strip.xs", self.lang), rotation=0, labelpad=22, fontsize=fontsize)
+        self.axes["x0_hats"].set_ylabel(i18n.tr("strip.x0_hats", self.lang), rotation=0, labelpad=22,
+                                        fontsize=fontsize)
         self.t_label = self.axes["x0_hats"].text(0.5, -0.06, "", transform=self.axes["x0_hats"].transAxes,
                                                  ha="center", va="top", fontsize=fontsize - 2)
         ax = self.axes["sigma"] = fig.add_subplot(gs[:, 1])
@@ -380,7 +396,7 @@ class ExplorerFigure:
                                   color="C3", fontsize=fontsize - 2)
         ax.set_xlim(1040, -15)  # room left of t = 999, so the start marker there stands clear of the frame
         ax.set_ylim(-0.03, 1.05)  # sigma_t <= 1 for every eta in [0, 1]: one scale for every setting
-        ax.set_xlabel("t", fontsize=fontsize)
+        ax.set_xlabel(i18n.tr("explorer.t", self.lang), fontsize=fontsize)
         for a in fig.axes:
             a.tick_params(labelsize=fontsize - 3)
         # Lay out once, with the longest texts the figure will show; updates only change data and text.
@@ -398,12 +414,13 @@ class ExplorerFigure:
     def _set_texts(self, key, shown_ts, t_start):
         eta, steps, seed, spacing = key
         fs = self.fontsize
-        self.axes["final"].set_title(f"final samples   η = {eta:g}, S = {steps}, {spacing}, seed = {seed}", fontsize=fs)
+        self.axes["final"].set_title(i18n.tr("explorer.final", self.lang, eta=eta, steps=steps, spacing=spacing,
+                                             seed=seed), fontsize=fs)
         self.t_label.set_text("t = " + ", ".join(str(int(t)) for t in shown_ts))
-        self.axes["sigma"].set_title(f"σ_t per step ({spacing})", fontsize=fs)
+        self.axes["sigma"].set_title(i18n.tr("explorer.sigma_per_step", self.lang, spacing=spacing), fontsize=fs)
         self.start_line.set_xdata([t_start, t_start])
         self.start_text.set_x(t_start)
-        self.start_text.set_text(f" starts at t = {t_start}")
+        self.start_text.set_text(i18n.tr("explorer.starts_at", self.lang, t=t_start))
 
     def update(self, result: dict):
         """Show ``result`` (from :class:`Explorer`); returns the figure."""
@@ -453,25 +470,28 @@ def setting_text(key: tuple) -> str:
     return f"η = {eta:g}, S = {steps}, {spacing}, seed = {seed}"
 
 
-def draw_explorer(result: dict, k: int = 8, fontsize: int = 13):
+def draw_explorer(result: dict, k: int = 8, fontsize: int = 13, lang: str | None = None):
     """The explorer's picture for one result, as a pyplot figure (final samples, x_t and x0_hat strips of
     sample 0, sigma_t per step with the start of the timestep list marked); large fonts for projection."""
-    return ExplorerFigure(n=len(result["final"]), k=k, fontsize=fontsize, pyplot=True).update(result)
+    return ExplorerFigure(n=len(result["final"]), k=k, fontsize=fontsize, pyplot=True, lang=lang).update(result)
 
 
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # the explorers' prefetchers that may still run
 
 
 def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "trailing", fontsize: int = 13,
-             dpi: int = 80, prefetch: bool = True, max_seed: int = 20):
+             dpi: int = 80, prefetch: bool = True, max_seed: int = 20, lang: str | None = None):
     """Sliders for eta, steps and seed and a spacing selector over :class:`Explorer`; returns the widget (a VBox).
 
     The figure is an ``Image`` widget (PNG bytes) and the status line an ``HTML`` widget. ``fontsize`` sizes
     the figure's text; the lecture app (``make lecture``) uses a larger one. ``spacing`` is the selector's
-    first value. The widget keeps the last result in ``.result``, the :class:`Explorer` in ``.explorer``,
-    and with ``prefetch`` (the default) a :class:`Prefetcher` in ``.prefetcher`` that computes likely next
-    settings while the picture is on screen; ``.stop()`` ends it. Building a new explorer stops the
-    previous explorers' background work (re-running the cell leaves no stale worker behind).
+    first value. ``lang`` ("en" or "zh"; default :func:`ddim_teach.i18n.get_language`, which the Chinese
+    notebooks set) is the language of the controls' labels and tooltips, the figure and the status line; the
+    PNG's ``ddim-teach-setting`` chunk (read by tests) stays English. The widget keeps the last result in
+    ``.result``, the :class:`Explorer` in ``.explorer``, and with ``prefetch`` (the default) a
+    :class:`Prefetcher` in ``.prefetcher`` that computes likely next settings while the picture is on screen;
+    ``.stop()`` ends it. Building a new explorer stops the previous explorers' background work (re-running
+    the cell leaves no stale worker behind).
 
     Why not ``ipywidgets.interactive``: it draws into an ``Output`` widget, and Voilà (through nbclient)
     answers every output captured there with a message on the kernel's shell channel while it waits on
@@ -481,25 +501,29 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     """
     import ipywidgets as W
 
+    lang = i18n.language(lang)
+
+    def tr(key, **fields):
+        return i18n.tr(key, lang, **fields)
+
     ex = Explorer(model, schedule, n=n, spacing=spacing)
     style = {"description_width": "60px"}
     layout = W.Layout(width="420px")
-    eta = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η", style=style, layout=layout,
-                        continuous_update=False)
-    steps = W.IntSlider(value=20, min=2, max=max_steps, step=1, description="steps", style=style, layout=layout,
-                        continuous_update=False)
-    spacing_w = W.ToggleButtons(options=list(SPACINGS), value=spacing, description="spacing",
-                                tooltips=["DDIM's uniform: 0, T/S, 2T/S, ... (never visits T-1)",
-                                          "counts down from T-1 = 999", "999 down to 0, evenly"],
+    eta = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description=tr("explorer.eta"), style=style,
+                        layout=layout, continuous_update=False)
+    steps = W.IntSlider(value=20, min=2, max=max_steps, step=1, description=tr("explorer.steps"), style=style,
+                        layout=layout, continuous_update=False)
+    spacing_w = W.ToggleButtons(options=list(SPACINGS), value=spacing, description=tr("explorer.spacing"),
+                                tooltips=[tr(f"explorer.tip_{s}") for s in SPACINGS],
                                 style={"description_width": "60px", "button_width": "110px"})
-    seed = W.IntSlider(value=0, min=0, max=max_seed, description="seed", style=style, layout=layout,
+    seed = W.IntSlider(value=0, min=0, max=max_seed, description=tr("explorer.seed"), style=style, layout=layout,
                        continuous_update=False)
     image = W.Image(format="png")
     status = W.HTML()
     box = W.VBox([eta, steps, spacing_w, seed, image, status])
     box.add_class("widget-interact")  # the class ipywidgets.interactive uses; the CSS and browser tests find it
     box.explorer = ex
-    picture = ExplorerFigure(n=n, fontsize=fontsize)
+    picture = ExplorerFigure(n=n, fontsize=fontsize, lang=lang)
     box.figure = picture
     roles = {id(eta): "eta", id(steps): "steps", id(seed): "seed", id(spacing_w): "spacing"}
 
@@ -521,8 +545,9 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
 
     def update(change=None):
         key = ex.key(eta.value, steps.value, seed.value, spacing_w.value)
-        setting = setting_text(key)
-        status.value = line(f"computing {setting}…")
+        eta_v, steps_v, seed_v, spacing_v = key
+        setting = tr("explorer.setting", eta=eta_v, steps=steps_v, spacing=spacing_v, seed=seed_v)
+        status.value = line(tr("explorer.computing", setting=setting))
         result = ex.cached(key)
         if result is None and pre is not None:
             result = pre.wait_for(key)  # the background worker is on this very setting: let it finish
@@ -531,9 +556,8 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
                 result = ex.store(key, ex.compute(key))
             t0 = time.perf_counter()
             image.value = picture.png(result, dpi=dpi)
-            how = "computed ahead in" if result.get("ahead") else "computed in"
-            status.value = line(f"{setting}: {how} {result['seconds']:.2f}s; picture in "
-                                f"{time.perf_counter() - t0:.2f}s (settings already shown are instant)")
+            status.value = line(tr("explorer.computed_ahead" if result.get("ahead") else "explorer.computed",
+                                   setting=setting, seconds=result["seconds"], picture=time.perf_counter() - t0))
             box.result = result
             if pre is not None:
                 last = None

@@ -88,3 +88,12 @@ def test_every_registered_exercise_passes_its_reference_and_answers_a_stub():
         for m in ex.mistakes:  # every catalogued mistake differs from the reference, and is named as itself
             v = check(name, m.fn)
             assert not v.ok and v.mistake == m.key, (name, m.key, v.message)
+
+
+def test_chinese_verdicts_use_the_chinese_labels(toy):
+    m = toy.mistakes[0]
+    m.label_zh, m.hint_zh = "漏了平方根", "乘的是标准差，不是方差"
+    v = check("toy_scale", lambda x, a: x * a, lang="zh")
+    assert v.mistake == "no_sqrt" and "漏了平方根" in v.message and "乘的是标准差" in v.message
+    assert "a missing square root" in check("toy_scale", lambda x, a: x * a, lang="en").message
+    assert "尚未实现" in check("toy_scale", lambda x, a: (_ for _ in ()).throw(NotImplementedError), lang="zh").message

@@ -2,8 +2,11 @@
 import io
 import threading
 import time
+import warnings
 
+import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.text
 import pytest
 import torch
 
@@ -243,4 +246,100 @@ def test_explorer_has_no_output_widget(setup, widgets):
 def test_show_images_grid():
     ax = viz.show_images(torch.zeros(5, 1, 28, 28), nrow=3)
     assert ax.images[0].get_array().shape == (2 * 30 + 2, 3 * 30 + 2)
+    plt.close("all")
+
+
+# ------------------------------------------------------------------------------------- language (issue 15)
+
+def _texts(fig) -> list[str]:
+    """Every text the figure draws: titles, axis labels, tick labels and free texts."""
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+
+
+def _glyph_warnings(draw) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw()
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+@pytest.fixture
+def chinese_font():
+    """rcParams as before after the test (use_chinese_font changes font.family); the test's language is English."""
+    from ddim_teach import i18n
+    if i18n.find_chinese_font() is None:
+        pytest.skip("no Chinese font (pip install noto-cjk-sans-otc)")
+    with matplotlib.rc_context(), i18n.using("en"):
+        yield
+
+
+def test_explorer_in_chinese(setup, widgets, chinese_font):
+    """lang="zh": the controls, tooltips, figure and status line are Chinese and every glyph exists;
+    the PNG's setting chunk (which the browser test reads) stays English."""
+    from ddim_teach import i18n
+    model, s = setup
+    w = viz.explorer(model, s, n=2, max_steps=30, prefetch=False, lang="zh")
+    widgets.append(w)
+    eta, steps, spacing, seed, image, status = w.children
+    assert [c.description for c in (eta, steps, spacing, seed)] == ["η", "步数", "间隔", "种子"]
+    assert spacing.tooltips[1] == "从 T-1 = 999 开始往下数" and list(spacing.options) == list(viz.SPACINGS)
+    assert "η = 0，S = 20，trailing，种子 = 0：计算用时" in status.value
+    assert _png_setting(image.value) == "η = 0, S = 20, trailing, seed = 0"
+    spacing.value, steps.value = "leading", 5
+    assert "η = 0，S = 5，leading，种子 = 0：计算用时" in status.value
+    fig = w.figure.fig
+    assert fig.axes[0].get_title() == "最终样本   η = 0，S = 5，leading，种子 = 0"
+    assert fig.axes[3].get_title() == "每步的 σ_t（leading）"
+    assert w.figure.start_text.get_text() == " 从 t = 800 开始"
+    texts = "".join(_texts(fig))
+    assert i18n.missing_glyphs(texts) == []
+    assert _glyph_warnings(lambda: viz.ExplorerFigure(n=2, lang="zh").png(w.result)) == []
+
+
+def test_chinese_figure_without_the_font_would_show_boxes(setup, chinese_font, monkeypatch):
+    """The check above can fail: with DejaVu Sans alone the same Chinese figure warns of missing glyphs."""
+    from ddim_teach import i18n
+    model, s = setup
+    monkeypatch.setattr(i18n, "use_chinese_font", lambda warn=True: None)
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
+    result = viz.Explorer(model, s, n=2)(eta=0.0, steps=5, seed=0, spacing="leading")
+    missing = _glyph_warnings(lambda: viz.ExplorerFigure(n=2, lang="zh", blit=False).png(result))
+    assert missing and any("27493" in m for m in missing)  # 27493 = U+6B65, 步 of the sigma title
+
+
+def test_explorer_in_english_is_unchanged(setup, widgets, chinese_font):
+    """lang="en" (and the default, English) keeps the English texts and pixels, even after a Chinese figure."""
+    from ddim_teach import i18n
+    model, s = setup
+    w = viz.explorer(model, s, n=2, max_steps=30, prefetch=False, lang="en")
+    widgets.append(w)
+    eta, steps, spacing, seed, image, status = w.children
+    assert [c.description for c in (eta, steps, spacing, seed)] == ["η", "steps", "spacing", "seed"]
+    assert list(spacing.tooltips) == ["DDIM's uniform: 0, T/S, 2T/S, ... (never visits T-1)",
+                                      "counts down from T-1 = 999", "999 down to 0, evenly"]
+    assert "η = 0, S = 20, trailing, seed = 0: computed in" in status.value
+    assert "(settings already shown are instant)" in status.value
+    fig = w.figure.fig
+    assert fig.axes[0].get_title() == "final samples   η = 0, S = 20, trailing, seed = 0"
+    assert fig.axes[3].get_title() == "σ_t per step (trailing)"
+    assert w.figure.start_text.get_text() == " starts at t = 999"
+    assert image.value == viz.ExplorerFigure(n=2).png(w.result)  # default lang: the current one, English
+    with i18n.using("zh"):
+        assert viz.ExplorerFigure(n=2).lang == "zh"
+        assert viz.ExplorerFigure(n=2, lang="en").png(w.result) == image.value
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        viz.ExplorerFigure(n=2, lang="fr")
+
+
+def test_show_strip_labels_in_both_languages(setup, chinese_font):
+    from ddim_teach import i18n
+    model, s = setup
+    traj = samplers.sample(model, s, torch.zeros(1, 1, 28, 28), steps=6, eta=0.0, record_every=1, progress=False)
+    for lang in ("en", "zh"):
+        fig = viz.show_strip(traj, k=4, rows=("xs", "x0_hats", "eps_hats"), lang=lang)
+        assert [ax.get_ylabel() for ax in fig.axes] == ["x_t", "x̂₀", "ε̂"]
+        plt.close(fig)
+    ax = viz.show_images(torch.zeros(2, 1, 28, 28), title="最终样本", lang="zh")
+    assert _glyph_warnings(ax.figure.canvas.draw) == [] and i18n.missing_glyphs("最终样本") == []
     plt.close("all")

@@ -35,6 +35,10 @@ class Case:
     args: tuple
     label: str
     kwargs: dict = field(default_factory=dict)
+    label_zh: str = ""   # the label in Chinese (verdicts with lang="zh"); empty: the English label
+
+    def shown_label(self) -> str:
+        return self.label_zh if self.label_zh and i18n.get_language() == "zh" else self.label
 
 
 @dataclass(eq=False)
@@ -44,6 +48,8 @@ class Mistake:
     label: str
     hint: str
     fn: Callable
+    label_zh: str = ""   # label and hint in Chinese, for verdicts with lang="zh"; empty: the English text
+    hint_zh: str = ""
 
 
 @dataclass(eq=False)
@@ -218,24 +224,26 @@ def _check(name: str, fn: Callable) -> Verdict:
         except Exception as e:  # the student's own error, shown in one line with the case that caused it
             msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
             return Verdict(False, tr("check.raised", name=name, error=type(e).__name__ + (": " + msg if msg else ""),
-                                     case=case.label, signature=ex.signature), name)
+                                     case=case.shown_label(), signature=ex.signature), name)
         try:
             d = _compare(ex, out, ref)
         except _Problem as p:
-            return Verdict(False, tr("check.problem", name=name, problem=p, case=case.label), name)
+            return Verdict(False, tr("check.problem", name=name, problem=p, case=case.shown_label()), name)
         outs.append(out)
         if d is not None:
             failures.append((case, d))
 
     if not failures:
-        labels = ", ".join(c.label for c in cases)
+        labels = ", ".join(c.shown_label() for c in cases)
         return Verdict(True, tr("check.ok", name=name, n=len(cases), labels=labels), name)
 
     first_case, (reason, _) = failures[0]
-    where = tr("check.where", case=first_case.label, reason=reason)
+    where = tr("check.where", case=first_case.shown_label(), reason=reason)
     for m in ex.mistakes:
         if _agrees_with(ex, m, cases, outs):
             label, hint = i18n.mistake_text(m.key, m.label, m.hint)
+            if i18n.get_language() == "zh" and m.label_zh:
+                label, hint = m.label_zh, m.hint_zh or hint
             return Verdict(False, tr("check.mistake", name=name, label=label, hint=hint, where=where), name, m.key)
     return Verdict(False, tr("check.differs", name=name, bad=len(failures), n=len(cases), where=where), name)
 

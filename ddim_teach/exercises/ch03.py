@@ -24,10 +24,11 @@ def _ab(t: int) -> torch.Tensor:
 def _coefficient_cases():
     ab_t, ab_prev, sigma = ddim_derivation.symbols()
     _, _, beta_tilde = ddim_derivation.posterior_ddpm(ab_t, ab_prev)
-    return [Case((ab_t, ab_prev, sigma), "symbols ᾱ_t, ᾱ_prev, σ_t"),
-            Case((ab_t, ab_prev, sp.Integer(0)), "σ = 0 (deterministic DDIM)"),
-            Case((ab_t, ab_prev, sp.sqrt(beta_tilde)), "σ² = β̃ (DDPM)"),
-            Case((sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(1, 3)), "numbers ᾱ_t = 1/5, ᾱ_prev = 1/2, σ = 1/3")]
+    return [Case((ab_t, ab_prev, sigma), "symbols ᾱ_t, ᾱ_prev, σ_t", label_zh="符号 ᾱ_t, ᾱ_prev, σ_t"),
+            Case((ab_t, ab_prev, sp.Integer(0)), "σ = 0 (deterministic DDIM)", label_zh="σ = 0（确定性 DDIM）"),
+            Case((ab_t, ab_prev, sp.sqrt(beta_tilde)), "σ² = β̃ (DDPM)", label_zh="σ² = β̃（DDPM）"),
+            Case((sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(1, 3)), "numbers ᾱ_t = 1/5, ᾱ_prev = 1/2, σ = 1/3",
+                 label_zh="数值 ᾱ_t = 1/5, ᾱ_prev = 1/2, σ = 1/3")]
 
 
 # points with 0 < ᾱ_t < ᾱ_prev < 1 and σ² < 1 − ᾱ_prev, where two expressions are compared as numbers
@@ -92,12 +93,19 @@ register(Exercise(
     cases=_coefficient_cases,
     mistakes=(
         Mistake("negative_root", "the root with m < 0", "sp.solve returns two roots (m and −m); keep the one with "
-                "m > 0, so that x_prev moves with x_t", _negative_root),
+                "m > 0, so that x_prev moves with x_t", _negative_root,
+                label_zh="取了 m < 0 的根",
+                hint_zh="sp.solve 返回两个根（m 和 −m）；保留 m > 0 的那个，这样 x_prev 与 x_t 同向变化"),
         Mistake("no_sqrt_in_mean", "the mean constraint without square roots (k + m ᾱ_t = ᾱ_prev)",
-                "q(x_t | x₀) has mean √ᾱ_t · x₀, not ᾱ_t · x₀", _no_sqrt_in_mean),
+                "q(x_t | x₀) has mean √ᾱ_t · x₀, not ᾱ_t · x₀", _no_sqrt_in_mean,
+                label_zh="均值约束里漏了平方根（k + m ᾱ_t = ᾱ_prev）",
+                hint_zh="q(x_t | x₀) 的均值是 √ᾱ_t · x₀，不是 ᾱ_t · x₀"),
         Mistake("sigma_not_squared", "σ where σ² belongs in the variance constraint",
-                "the variances add: m²(1 − ᾱ_t) + (the kernel's variance) = 1 − ᾱ_prev", _sigma_not_squared),
-        Mistake("swapped", "k and m swapped", "return (k, m): k multiplies x₀, m multiplies x_t", _swapped),
+                "the variances add: m²(1 − ᾱ_t) + (the kernel's variance) = 1 − ᾱ_prev", _sigma_not_squared,
+                label_zh="方差约束里该用 σ² 的地方用了 σ",
+                hint_zh="方差相加：m²(1 − ᾱ_t) +（转移核的方差）= 1 − ᾱ_prev"),
+        Mistake("swapped", "k and m swapped", "return (k, m): k multiplies x₀, m multiplies x_t", _swapped,
+                label_zh="k 与 m 对调了", hint_zh="返回 (k, m)：k 乘 x₀，m 乘 x_t"),
     ),
     compare=_compare_coefficients,
     doc="Solve the two marginal constraints for the coefficients k (of x₀) and m (of x_t) with sp.solve (DDIM eq. 7).",
@@ -107,12 +115,13 @@ register(Exercise(
 # ------------------------------------------------------------------------------------------ 3.2 ddim_sigma
 
 def _sigma_cases():
-    return [Case((_ab(700), _ab(650), 0.0), "η = 0"),
-            Case((_ab(700), _ab(650), 1.0), "η = 1"),
-            Case((_ab(500), _ab(499), 0.5), "η = 0.5, one step"),
-            Case((_ab(999), _ab(99), 0.5), "η = 0.5, a skip of 900 steps"),
-            Case((_ab(300), _ab(100), 0.3), "η = 0.3, a skip of 200 steps"),
-            Case((_ab(50), torch.tensor(1.0, dtype=torch.float64), 1.0), "last step (ᾱ_prev = 1), η = 1")]
+    return [Case((_ab(700), _ab(650), 0.0), "η = 0", label_zh="η = 0"),
+            Case((_ab(700), _ab(650), 1.0), "η = 1", label_zh="η = 1"),
+            Case((_ab(500), _ab(499), 0.5), "η = 0.5, one step", label_zh="η = 0.5，单步"),
+            Case((_ab(999), _ab(99), 0.5), "η = 0.5, a skip of 900 steps", label_zh="η = 0.5，跳过 900 步"),
+            Case((_ab(300), _ab(100), 0.3), "η = 0.3, a skip of 200 steps", label_zh="η = 0.3，跳过 200 步"),
+            Case((_ab(50), torch.tensor(1.0, dtype=torch.float64), 1.0), "last step (ᾱ_prev = 1), η = 1",
+                 label_zh="最后一步（ᾱ_prev = 1），η = 1")]
 
 
 def _beta_tilde(ab, abp):
@@ -143,14 +152,20 @@ register(Exercise(
     cases=_sigma_cases,
     mistakes=(
         Mistake("sigma_squared", "σ² returned where σ is meant",
-                "η scales the standard deviation σ_t; at η = 1, σ_t² (not σ_t) equals β̃", _sigma_squared),
+                "η scales the standard deviation σ_t; at η = 1, σ_t² (not σ_t) equals β̃", _sigma_squared,
+                label_zh="该返回 σ 的地方返回了 σ²",
+                hint_zh="η 缩放的是标准差 σ_t；η = 1 时等于 β̃ 的是 σ_t²（而不是 σ_t）"),
         Mistake("missing_sqrt", "a missing square root over 1 − ᾱ_t/ᾱ_prev",
-                "eq. 16 takes the square root of both factors", _missing_sqrt),
+                "eq. 16 takes the square root of both factors", _missing_sqrt,
+                label_zh="1 − ᾱ_t/ᾱ_prev 上漏了平方根", hint_zh="式 16 对两个因子都开平方"),
         Mistake("missing_sqrt_ratio", "a missing square root over (1 − ᾱ_prev)/(1 − ᾱ_t)",
-                "eq. 16 takes the square root of both factors", _missing_sqrt_ratio),
+                "eq. 16 takes the square root of both factors", _missing_sqrt_ratio,
+                label_zh="(1 − ᾱ_prev)/(1 − ᾱ_t) 上漏了平方根", hint_zh="式 16 对两个因子都开平方"),
         Mistake("alpha_for_alpha_bar", "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant (in 1 − ᾱ_t)",
                 "the DDIM paper's α_t is DDPM's cumulative ᾱ_t; the step's own α appears only in the ratio "
-                "ᾱ_t/ᾱ_prev", _alpha_for_alpha_bar),
+                "ᾱ_t/ᾱ_prev", _alpha_for_alpha_bar,
+                label_zh="该用 ᾱ_t 的地方（1 − ᾱ_t 中）用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev",
+                hint_zh="DDIM 论文的 α_t 就是 DDPM 的累积 ᾱ_t；这一步自己的 α 只出现在比值 ᾱ_t/ᾱ_prev 中"),
     ),
     doc="σ_t(η) = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev) (DDIM eq. 16).",
 ))
@@ -162,13 +177,13 @@ def _mean_cases():
     g = torch.Generator().manual_seed(3)
     x0, x_t = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)
     one = torch.tensor(1.0, dtype=torch.float64)
-    return [Case((x0, x_t, _ab(700), _ab(650), torch.zeros((), dtype=torch.float64)), "σ = 0 (η = 0)"),
-            Case((x0, x_t, _ab(700), _ab(650), samplers.ddim_sigma(_ab(700), _ab(650), 1.0)), "σ² = β̃ (η = 1)"),
+    return [Case((x0, x_t, _ab(700), _ab(650), torch.zeros((), dtype=torch.float64)), "σ = 0 (η = 0)", label_zh="σ = 0（η = 0）"),
+            Case((x0, x_t, _ab(700), _ab(650), samplers.ddim_sigma(_ab(700), _ab(650), 1.0)), "σ² = β̃ (η = 1)", label_zh="σ² = β̃（η = 1）"),
             Case((x0, x_t, _ab(900), _ab(300), samplers.ddim_sigma(_ab(900), _ab(300), 0.5)),
-                 "η = 0.5, a skip of 600 steps"),
-            Case((x0, x_t, _ab(40), one, torch.zeros((), dtype=torch.float64)), "last step (ᾱ_prev = 1)"),
+                 "η = 0.5, a skip of 600 steps", label_zh="η = 0.5，跳过 600 步"),
+            Case((x0, x_t, _ab(40), one, torch.zeros((), dtype=torch.float64)), "last step (ᾱ_prev = 1)", label_zh="最后一步（ᾱ_prev = 1）"),
             Case((x0.float(), x_t.float(), _ab(500), _ab(480), samplers.ddim_sigma(_ab(500), _ab(480), 0.7)),
-                 "float32 batch, η = 0.7")]
+                 "float32 batch, η = 0.7", label_zh="float32 批次，η = 0.7")]
 
 
 def _mean_no_sqrt(x0, x_t, ab, abp, sigma):
@@ -192,11 +207,16 @@ register(Exercise(
     cases=_mean_cases,
     mistakes=(
         Mistake("no_sqrt", "a missing square root over 1 − ᾱ_prev − σ²",
-                "ε's coefficient is a standard deviation, and 1 − ᾱ_prev − σ² is a variance", _mean_no_sqrt),
+                "ε's coefficient is a standard deviation, and 1 − ᾱ_prev − σ² is a variance", _mean_no_sqrt,
+                label_zh="1 − ᾱ_prev − σ² 上漏了平方根",
+                hint_zh="ε 的系数是标准差，而 1 − ᾱ_prev − σ² 是方差"),
         Mistake("sigma_for_variance", "σ where σ² belongs", "σ_t is a standard deviation; the kernel's variance is σ_t²",
-                _mean_sigma_for_variance),
+                _mean_sigma_for_variance,
+                label_zh="该用 σ² 的地方用了 σ", hint_zh="σ_t 是标准差；转移核的方差是 σ_t²"),
         Mistake("eps_unscaled", "x_t − √ᾱ_t x₀ used as the noise without dividing by √(1 − ᾱ_t)",
-                "the unit-variance noise in x_t is ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)", _mean_eps_unscaled),
+                "the unit-variance noise in x_t is ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)", _mean_eps_unscaled,
+                label_zh="把 x_t − √ᾱ_t x₀ 当作噪声，没有除以 √(1 − ᾱ_t)",
+                hint_zh="x_t 中单位方差的噪声是 ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)"),
     ),
     doc="√ᾱ_prev x₀ + √(1 − ᾱ_prev − σ²) (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t) (DDIM eq. 7).",
 ))

@@ -36,11 +36,12 @@ def _coordinate_reference(x_t, alpha_bar_t):
 
 def _coordinate_cases():
     x = _batch((4, 1, 3, 3))
-    return [Case((x, _SCHEDULE.alpha_bar(999)), "t = 999 (σ ≈ 157)"),
-            Case((x, _SCHEDULE.alpha_bar(500)), "t = 500"),
-            Case((x, _SCHEDULE.alpha_bar(0)), "t = 0 (σ ≈ 0.01)"),
-            Case((x.float(), _SCHEDULE.alpha_bar(250)), "float32 batch, t = 250"),
-            Case((x, torch.tensor(1.0, dtype=torch.float64)), "ᾱ = 1 (clean: σ = 0)")]
+    return [Case((x, _SCHEDULE.alpha_bar(999)), "t = 999 (σ ≈ 157)", label_zh="t = 999（σ ≈ 157）"),
+            Case((x, _SCHEDULE.alpha_bar(500)), "t = 500", label_zh="t = 500"),
+            Case((x, _SCHEDULE.alpha_bar(0)), "t = 0 (σ ≈ 0.01)", label_zh="t = 0（σ ≈ 0.01）"),
+            Case((x.float(), _SCHEDULE.alpha_bar(250)), "float32 batch, t = 250", label_zh="float32 批次，t = 250"),
+            Case((x, torch.tensor(1.0, dtype=torch.float64)), "ᾱ = 1 (clean: σ = 0)",
+                 label_zh="ᾱ = 1（干净数据：σ = 0）")]
 
 
 def _coord_sigma_squared(x_t, ab):
@@ -62,11 +63,17 @@ register(Exercise(
     cases=_coordinate_cases,
     mistakes=(
         Mistake("sigma_squared", "σ² = (1 − ᾱ)/ᾱ returned where σ is meant",
-                "the ODE's time is the noise-to-signal ratio of *standard deviations*", _coord_sigma_squared),
+                "the ODE's time is the noise-to-signal ratio of *standard deviations*", _coord_sigma_squared,
+                label_zh="该返回 σ 的地方返回了 σ² = (1 − ᾱ)/ᾱ",
+                hint_zh="ODE 的时间是噪声与信号的*标准差*之比"),
         Mistake("ddpm_noise_std", "σ = √(1 − ᾱ), x_t's noise std, where the noise-to-signal ratio is meant",
-                "x̄ = x₀ + σ ε: divide x_t's noise std by its signal scale", _coord_ddpm_std),
+                "x̄ = x₀ + σ ε: divide x_t's noise std by its signal scale", _coord_ddpm_std,
+                label_zh="该用噪声与信号之比的地方用了 x_t 的噪声标准差 σ = √(1 − ᾱ)",
+                hint_zh="x̄ = x₀ + σ ε：把 x_t 的噪声标准差除以它的信号尺度"),
         Mistake("multiplied", "x̄ = √ᾱ · x_t (multiplied where you should divide)",
-                "x̄ undoes the signal's shrinking, so that x̄ = x₀ + σ ε", _coord_times),
+                "x̄ undoes the signal's shrinking, so that x̄ = x₀ + σ ε", _coord_times,
+                label_zh="x̄ = √ᾱ · x_t（该除的地方乘了）",
+                hint_zh="x̄ 抵消信号的收缩，使得 x̄ = x₀ + σ ε"),
     ),
     doc="x̄ = x_t/√ᾱ_t and σ = √(1 − ᾱ_t)/√ᾱ_t (DDIM Sec. 4.3).",
 ))
@@ -82,11 +89,12 @@ def _euler_reference(x_bar, sigma, sigma_next, eps_hat):
 def _euler_cases():
     zero = torch.zeros((), dtype=torch.float64)
     xb, e = _batch((3, 1, 4, 4), seed=1, scale=20.0), _batch((3, 1, 4, 4), seed=2)
-    return [Case((xb, _sig(999), _sig(979), e), "t = 999 → 979"),
-            Case((xb, _sig(500), _sig(480), e), "t = 500 → 480"),
-            Case((xb, _sig(999), _sig(0), e), "a skip of 999 steps"),
-            Case((xb, _sig(20), zero, e), "last step (σ_next = 0)"),
-            Case((xb.float(), _sig(300), _sig(200), e.float()), "float32 batch, t = 300 → 200")]
+    return [Case((xb, _sig(999), _sig(979), e), "t = 999 → 979", label_zh="t = 999 → 979"),
+            Case((xb, _sig(500), _sig(480), e), "t = 500 → 480", label_zh="t = 500 → 480"),
+            Case((xb, _sig(999), _sig(0), e), "a skip of 999 steps", label_zh="跳过 999 步"),
+            Case((xb, _sig(20), zero, e), "last step (σ_next = 0)", label_zh="最后一步（σ_next = 0）"),
+            Case((xb.float(), _sig(300), _sig(200), e.float()), "float32 batch, t = 300 → 200",
+                 label_zh="float32 批次，t = 300 → 200")]
 
 
 def _euler_wrong_direction(x_bar, sigma, sigma_next, eps_hat):
@@ -108,11 +116,17 @@ register(Exercise(
     cases=_euler_cases,
     mistakes=(
         Mistake("wrong_direction", "the step taken with σ − σ_next (backwards)",
-                "Euler: x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ, and σ_next < σ when sampling", _euler_wrong_direction),
+                "Euler: x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ, and σ_next < σ when sampling", _euler_wrong_direction,
+                label_zh="用 σ − σ_next 走了这一步（方向反了）",
+                hint_zh="欧拉法：x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ，采样时 σ_next < σ"),
         Mistake("variance_time", "σ² used as the ODE's time (σ_next² − σ²)",
-                "the ODE is dx̄/dσ = ε̂, with σ a standard deviation ratio", _euler_variance_time),
+                "the ODE is dx̄/dσ = ε̂, with σ a standard deviation ratio", _euler_variance_time,
+                label_zh="把 σ² 当作 ODE 的时间（σ_next² − σ²）",
+                hint_zh="ODE 是 dx̄/dσ = ε̂，其中 σ 是标准差之比"),
         Mistake("returns_x", "x_next = √ᾱ_next · x̄_next returned instead of x̄_next",
-                "stay in the ODE's coordinates: the step maps x̄ to x̄", _euler_returns_x),
+                "stay in the ODE's coordinates: the step maps x̄ to x̄", _euler_returns_x,
+                label_zh="返回了 x_next = √ᾱ_next · x̄_next，而不是 x̄_next",
+                hint_zh="留在 ODE 的坐标里：这一步把 x̄ 映射到 x̄"),
     ),
     doc="x̄_next = x̄ + (σ_next − σ) ε̂ (DDIM eq. 14 discretised; the same number as eq. 12 at η = 0).",
 ))
@@ -141,11 +155,13 @@ def _heun_reference(eps_fn, x_bar, sigma, sigma_next):
 def _heun_cases():
     zero = torch.zeros((), dtype=torch.float64)
     xb = _MU + _batch((5, 2), seed=3, scale=3.0)
-    return [Case((gaussian_eps, xb, _sig(600), _sig(500)), "t = 600 → 500"),
-            Case((gaussian_eps, xb, _sig(200), _sig(100)), "t = 200 → 100"),
-            Case((gaussian_eps, xb, _sig(999), _sig(300)), "a skip of 700 steps"),
-            Case((gaussian_eps, xb, _sig(60), zero), "last step (σ_next = 0)"),
-            Case((gaussian_eps, xb.float(), _sig(150), _sig(100)), "float32 batch, t = 150 → 100")]
+    return [Case((gaussian_eps, xb, _sig(600), _sig(500)), "t = 600 → 500", label_zh="t = 600 → 500"),
+            Case((gaussian_eps, xb, _sig(200), _sig(100)), "t = 200 → 100", label_zh="t = 200 → 100"),
+            Case((gaussian_eps, xb, _sig(999), _sig(300)), "a skip of 700 steps", label_zh="跳过 700 步"),
+            Case((gaussian_eps, xb, _sig(60), zero), "last step (σ_next = 0)",
+                 label_zh="最后一步（σ_next = 0）"),
+            Case((gaussian_eps, xb.float(), _sig(150), _sig(100)), "float32 batch, t = 150 → 100",
+                 label_zh="float32 批次，t = 150 → 100")]
 
 
 def _heun_no_predictor(eps_fn, x_bar, sigma, sigma_next):
@@ -185,14 +201,21 @@ register(Exercise(
     cases=_heun_cases,
     mistakes=(
         Mistake("no_predictor", "the second slope taken at the start point x̄ instead of the Euler point",
-                "Heun first takes the Euler step, then evaluates ε̂ where that step lands", _heun_no_predictor),
+                "Heun first takes the Euler step, then evaluates ε̂ where that step lands", _heun_no_predictor,
+                label_zh="第二个斜率取在起点 x̄，而不是欧拉点",
+                hint_zh="Heun 法先走欧拉步，再在这一步的落点处计算 ε̂"),
         Mistake("second_slope_only", "the second slope alone instead of the average of the two",
                 "the corrector uses the mean of the slope at the start and the slope at the Euler point",
-                _heun_second_slope_only),
+                _heun_second_slope_only,
+                label_zh="只用了第二个斜率，而不是两个斜率的平均",
+                hint_zh="校正步使用起点处斜率与欧拉点处斜率的平均"),
         Mistake("slope_at_sigma", "the second slope evaluated at time σ instead of σ_next",
-                "the Euler point lives at σ_next", _heun_slope_at_sigma),
+                "the Euler point lives at σ_next", _heun_slope_at_sigma,
+                label_zh="第二个斜率在时间 σ 而不是 σ_next 处求值", hint_zh="欧拉点位于时间 σ_next"),
         Mistake("trapezoid_at_zero", "the average slope also on the last step (σ_next = 0)",
-                "a network has no timestep at σ = 0: take the plain Euler step there", _heun_trapezoid_at_zero),
+                "a network has no timestep at σ = 0: take the plain Euler step there", _heun_trapezoid_at_zero,
+                label_zh="最后一步（σ_next = 0）也用了平均斜率",
+                hint_zh="σ = 0 处网络没有对应的时间步：那里只走普通的欧拉步"),
     ),
     doc="Euler predictor x̄_E = x̄ + h ε̂(x̄, σ), then x̄ + h (ε̂(x̄, σ) + ε̂(x̄_E, σ_next))/2; Euler alone when σ_next = 0.",
 ))
