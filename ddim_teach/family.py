@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 
 import torch
 
+from .i18n import tr
 from .samplers import ddim_sigma
 from .schedules import Schedule, timesteps as make_timesteps
 
@@ -157,9 +158,9 @@ def family_figure(paths, support, weights, hist_t: Sequence[int] = (999, 500, 20
             ax.axvline(t, color="k", lw=0.6, ls=":")
         ax.set_xlim(float(tt[0]) + 10, -10), ax.set_ylim(-3.2, 3.2)
         ax.set_ylabel("x_t", fontsize=fontsize)
-        ax.set_title(f"η = {p.eta:g}: {n_show} paths from q_σ(x_1:T | x₀), colour = x₀", fontsize=fontsize)
+        ax.set_title(tr("family.title", eta=p.eta, n=n_show), fontsize=fontsize)
         if r == len(rows) - 1:
-            ax.set_xlabel("timestep t (noise → data)", fontsize=fontsize)
+            ax.set_xlabel(tr("family.xlabel"), fontsize=fontsize)
         index = {int(t): i for i, t in enumerate(p.timesteps)}
         for k, t in enumerate(hist_t):
             a = fig.add_subplot(gs[r, 1 + k])

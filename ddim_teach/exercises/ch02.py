@@ -22,13 +22,13 @@ def _ab(t: int) -> torch.Tensor:
 
 
 def _pairs():
-    """(label, ᾱ_t, ᾱ_prev): one step, the noisiest step, long skips, the last step (ᾱ_prev = 1)."""
-    return [("t = 400 → 399", _ab(400), _ab(399)),
-            ("t = 10 → 9", _ab(10), _ab(9)),
-            ("t = 999 → 998", _ab(999), _ab(998)),
-            ("a skip of 100: t = 999 → 899", _ab(999), _ab(899)),
-            ("a skip of 200: t = 250 → 50", _ab(250), _ab(50)),
-            ("last step: t = 0 → ᾱ_prev = 1", _ab(0), _ONE)]
+    """(label, label_zh, ᾱ_t, ᾱ_prev): one step, the noisiest step, long skips, the last step (ᾱ_prev = 1)."""
+    return [("t = 400 → 399", "t = 400 → 399", _ab(400), _ab(399)),
+            ("t = 10 → 9", "t = 10 → 9", _ab(10), _ab(9)),
+            ("t = 999 → 998", "t = 999 → 998", _ab(999), _ab(998)),
+            ("a skip of 100: t = 999 → 899", "跳过 100 步：t = 999 → 899", _ab(999), _ab(899)),
+            ("a skip of 200: t = 250 → 50", "跳过 200 步：t = 250 → 50", _ab(250), _ab(50)),
+            ("last step: t = 0 → ᾱ_prev = 1", "最后一步：t = 0 → ᾱ_prev = 1", _ab(0), _ONE)]
 
 
 # ------------------------------------------------------------------------------------------ 2.1 posterior_mean
@@ -37,8 +37,9 @@ def _mean_cases():
     g = torch.Generator().manual_seed(21)
     x0 = torch.rand(3, 1, 4, 4, generator=g, dtype=_F64) * 2 - 1
     x_t = torch.randn(3, 1, 4, 4, generator=g, dtype=_F64)
-    cases = [Case((x0, x_t, ab, abp), label) for label, ab, abp in _pairs()]
-    cases.append(Case((x0.float(), x_t.float(), _ab(600), _ab(550)), "float32 batch, t = 600 → 550"))
+    cases = [Case((x0, x_t, ab, abp), label, label_zh=label_zh) for label, label_zh, ab, abp in _pairs()]
+    cases.append(Case((x0.float(), x_t.float(), _ab(600), _ab(550)), "float32 batch, t = 600 → 550",
+                      label_zh="float32 批次，t = 600 → 550"))
     return cases
 
 
@@ -94,17 +95,29 @@ register(Exercise(
     mistakes=(
         Mistake("alpha_bar_for_alpha", "√ᾱ_t where the step's own √α_t belongs (the x_t coefficient)",
                 "x_t's coefficient comes from q(x_t | x_{t-1}) = N(√α_t x_{t-1}, β_t): one step, α = ᾱ_t/ᾱ_prev",
-                _mean_alpha_bar_for_alpha),
+                _mean_alpha_bar_for_alpha,
+                label_zh="在该用这一步自己的 √α_t 的地方用了 √ᾱ_t（x_t 的系数）",
+                hint_zh="x_t 的系数来自 q(x_t | x_{t-1}) = N(√α_t x_{t-1}, β_t)：只是一步，α = ᾱ_t/ᾱ_prev"),
         Mistake("alpha_for_alpha_bar", "DDPM's one-step α_t where the cumulative ᾱ_t is meant (1 − α_t in the denominators)",
-                "the denominator 1 − ᾱ_t is the variance of q(x_t | x₀), which is cumulative", _mean_alpha_for_alpha_bar),
+                "the denominator 1 − ᾱ_t is the variance of q(x_t | x₀), which is cumulative", _mean_alpha_for_alpha_bar,
+                label_zh="用了 DDPM 的单步 α_t，而要求的是累积的 ᾱ_t（分母里出现 1 − α_t）",
+                hint_zh="分母 1 − ᾱ_t 是 q(x_t | x₀) 的方差，它是累积的"),
         Mistake("no_sqrt_alpha", "a missing square root: α_t where √α_t belongs",
-                "q(x_t | x_{t-1}) has mean √α_t x_{t-1}", _mean_no_sqrt_alpha),
+                "q(x_t | x_{t-1}) has mean √α_t x_{t-1}", _mean_no_sqrt_alpha,
+                label_zh="缺少平方根：该用 √α_t 的地方用了 α_t",
+                hint_zh="q(x_t | x_{t-1}) 的均值是 √α_t x_{t-1}"),
         Mistake("no_sqrt_alpha_bar_prev", "a missing square root: ᾱ_prev where √ᾱ_prev belongs",
-                "q(x_{t-1} | x₀) has mean √ᾱ_{t-1} x₀", _mean_no_sqrt_alpha_bar_prev),
+                "q(x_{t-1} | x₀) has mean √ᾱ_{t-1} x₀", _mean_no_sqrt_alpha_bar_prev,
+                label_zh="缺少平方根：该用 √ᾱ_prev 的地方用了 ᾱ_prev",
+                hint_zh="q(x_{t-1} | x₀) 的均值是 √ᾱ_{t-1} x₀"),
         Mistake("cumulative_beta", "1 − ᾱ_t used as the step's β (in the x₀ coefficient)",
-                "the step's β is 1 − ᾱ_t/ᾱ_prev (DDPM's β_t when t_prev = t − 1)", _mean_cumulative_beta),
+                "the step's β is 1 − ᾱ_t/ᾱ_prev (DDPM's β_t when t_prev = t − 1)", _mean_cumulative_beta,
+                label_zh="把 1 − ᾱ_t 当作这一步的 β（在 x₀ 的系数中）",
+                hint_zh="这一步的 β 是 1 − ᾱ_t/ᾱ_prev（t_prev = t − 1 时即 DDPM 的 β_t）"),
         Mistake("swapped", "the x₀ and x_t coefficients swapped",
-                "at the last step (ᾱ_prev = 1) the mean must be x₀ itself", _mean_swapped),
+                "at the last step (ᾱ_prev = 1) the mean must be x₀ itself", _mean_swapped,
+                label_zh="x₀ 和 x_t 的系数互换了",
+                hint_zh="在最后一步（ᾱ_prev = 1），均值必须就是 x₀ 本身"),
     ),
     doc="μ̃ = √ᾱ_prev β/(1 − ᾱ_t) x₀ + √α (1 − ᾱ_prev)/(1 − ᾱ_t) x_t, α = ᾱ_t/ᾱ_prev, β = 1 − α (DDPM eq. 7).",
 ))
@@ -113,7 +126,7 @@ register(Exercise(
 # ------------------------------------------------------------------------------------------ 2.2 posterior_variance
 
 def _var_cases():
-    return [Case((ab, abp), label) for label, ab, abp in _pairs()]
+    return [Case((ab, abp), label, label_zh=label_zh) for label, label_zh, ab, abp in _pairs()]
 
 
 def _var_reference(alpha_bar_t, alpha_bar_prev):
@@ -144,13 +157,21 @@ register(Exercise(
     mistakes=(
         Mistake("fixed_large", "fixed_large's β where β̃ is asked",
                 "β is the forward step's variance (DDPM's σ² = β option); the posterior's is smaller by "
-                "(1 − ᾱ_prev)/(1 − ᾱ_t)", _var_fixed_large),
+                "(1 − ᾱ_prev)/(1 − ᾱ_t)", _var_fixed_large,
+                label_zh="要求的是 β̃，却用了 fixed_large 的 β",
+                hint_zh="β 是前向一步的方差（DDPM 中 σ² = β 的选项）；后验的方差要小 (1 − ᾱ_prev)/(1 − ᾱ_t) 倍"),
         Mistake("std_for_variance", "an extra square root: the standard deviation √β̃ instead of the variance β̃",
-                "the exercise asks for the variance, the quantity DDPM's eq. 7 calls β̃_t", _var_std),
+                "the exercise asks for the variance, the quantity DDPM's eq. 7 calls β̃_t", _var_std,
+                label_zh="多了一个平方根：标准差 √β̃ 而不是方差 β̃",
+                hint_zh="练习要求的是方差，即 DDPM 式 7 中的 β̃_t"),
         Mistake("inverted_ratio", "the ratio inverted: (1 − ᾱ_t)/(1 − ᾱ_prev) β",
-                "β̃ ≤ β: the posterior knows x₀, so it is narrower than the forward step", _var_inverted),
+                "β̃ ≤ β: the posterior knows x₀, so it is narrower than the forward step", _var_inverted,
+                label_zh="比值倒过来了：(1 − ᾱ_t)/(1 − ᾱ_prev) β",
+                hint_zh="β̃ ≤ β：后验知道 x₀，所以比前向一步更窄"),
         Mistake("cumulative_beta", "1 − ᾱ_t used as the step's β",
-                "the step's β is 1 − ᾱ_t/ᾱ_prev (DDPM's β_t when t_prev = t − 1)", _var_cumulative_beta),
+                "the step's β is 1 − ᾱ_t/ᾱ_prev (DDPM's β_t when t_prev = t − 1)", _var_cumulative_beta,
+                label_zh="把 1 − ᾱ_t 当作这一步的 β",
+                hint_zh="这一步的 β 是 1 − ᾱ_t/ᾱ_prev（t_prev = t − 1 时即 DDPM 的 β_t）"),
     ),
     doc="β̃ = (1 − ᾱ_prev)/(1 − ᾱ_t) · β, β = 1 − ᾱ_t/ᾱ_prev (DDPM eq. 7); 0 at the last step.",
 ))
@@ -163,8 +184,9 @@ def _step_cases():
     x_t = torch.randn(3, 1, 4, 4, generator=g, dtype=_F64)
     eps = torch.randn(3, 1, 4, 4, generator=g, dtype=_F64)
     z = torch.randn(3, 1, 4, 4, generator=g, dtype=_F64)
-    cases = [Case((x_t, eps, ab, abp, z), label) for label, ab, abp in _pairs()]
-    cases.append(Case((x_t.float(), eps.float(), _ab(600), _ab(550), z.float()), "float32 batch, t = 600 → 550"))
+    cases = [Case((x_t, eps, ab, abp, z), label, label_zh=label_zh) for label, label_zh, ab, abp in _pairs()]
+    cases.append(Case((x_t.float(), eps.float(), _ab(600), _ab(550), z.float()), "float32 batch, t = 600 → 550",
+                      label_zh="float32 批次，t = 600 → 550"))
     return cases
 
 
@@ -206,15 +228,25 @@ register(Exercise(
     cases=_step_cases,
     mistakes=(
         Mistake("alpha_for_alpha_bar", "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant (in x̂₀)",
-                "x̂₀ inverts q(x_t | x₀) = N(√ᾱ_t x₀, 1 − ᾱ_t), which is cumulative", _step_alpha_for_alpha_bar),
+                "x̂₀ inverts q(x_t | x₀) = N(√ᾱ_t x₀, 1 − ᾱ_t), which is cumulative", _step_alpha_for_alpha_bar,
+                label_zh="在该用 ᾱ_t 的地方用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev（在 x̂₀ 中）",
+                hint_zh="x̂₀ 是对 q(x_t | x₀) = N(√ᾱ_t x₀, 1 − ᾱ_t) 求逆，而它是累积的"),
         Mistake("fixed_large", "fixed_large's β where β̃ is asked (noise std √β)",
-                "fixed_small adds noise of variance β̃ = (1 − ᾱ_prev)/(1 − ᾱ_t) · β", _step_fixed_large),
+                "fixed_small adds noise of variance β̃ = (1 − ᾱ_prev)/(1 − ᾱ_t) · β", _step_fixed_large,
+                label_zh="要求的是 β̃，却用了 fixed_large 的 β（噪声标准差 √β）",
+                hint_zh="fixed_small 加入方差为 β̃ = (1 − ᾱ_prev)/(1 − ᾱ_t) · β 的噪声"),
         Mistake("variance_for_std", "the variance β̃ multiplies z where the standard deviation √β̃ belongs",
-                "z ~ N(0, I) is scaled by a standard deviation", _step_variance_for_std),
+                "z ~ N(0, I) is scaled by a standard deviation", _step_variance_for_std,
+                label_zh="用方差 β̃ 乘 z，而该用的是标准差 √β̃",
+                hint_zh="z ~ N(0, I) 要乘的是标准差"),
         Mistake("returns_x0_hat", "x̂₀ returned as the next x",
-                "the step returns x_prev = μ̃(x̂₀, x_t) + √β̃ z; x̂₀ is only an ingredient", pitfalls.returns_x0_hat),
+                "the step returns x_prev = μ̃(x̂₀, x_t) + √β̃ z; x̂₀ is only an ingredient", pitfalls.returns_x0_hat,
+                label_zh="把 x̂₀ 当作下一个 x 返回",
+                hint_zh="这一步返回 x_prev = μ̃(x̂₀, x_t) + √β̃ z；x̂₀ 只是其中的一个成分"),
         Mistake("no_noise", "the noise term √β̃ z left out",
-                "an ancestral step samples from N(μ̃, β̃): add √β̃ · noise", _step_no_noise),
+                "an ancestral step samples from N(μ̃, β̃): add √β̃ · noise", _step_no_noise,
+                label_zh="漏掉了噪声项 √β̃ z",
+                hint_zh="祖先采样的一步从 N(μ̃, β̃) 中采样：加上 √β̃ · noise"),
     ),
     output="first",
     doc="x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t, then x_prev = μ̃(x̂₀, x_t) + √β̃ z (DDPM eqs. 6–7, 15; fixed_small).",
@@ -229,9 +261,9 @@ def _loss_cases():
     x0 = 0.5 * torch.randn(6, 1, 4, 4, generator=g, dtype=_F64)
     eps = torch.randn(6, 1, 4, 4, generator=g, dtype=_F64)
     t = torch.tensor([0, 10, 200, 500, 800, 999])
-    return [Case((oracle, x0, t, eps, _S.alpha_bars), "exact Gaussian ε-model, t = 0 … 999"),
-            Case((oracle, x0[:2], torch.tensor([300, 300]), eps[:2], _S.alpha_bars), "two images at t = 300"),
-            Case((oracle, x0.float(), t.flip(0), eps.float(), _S.alpha_bars), "float32 batch")]
+    return [Case((oracle, x0, t, eps, _S.alpha_bars), "exact Gaussian ε-model, t = 0 … 999", label_zh="精确的高斯 ε 模型，t = 0 … 999"),
+            Case((oracle, x0[:2], torch.tensor([300, 300]), eps[:2], _S.alpha_bars), "two images at t = 300", label_zh="两张图像，t = 300"),
+            Case((oracle, x0.float(), t.flip(0), eps.float(), _S.alpha_bars), "float32 batch", label_zh="float32 批次")]
 
 
 def _loss_x0_target(model, x0, t, noise, alpha_bars):
@@ -265,16 +297,26 @@ register(Exercise(
     cases=_loss_cases,
     mistakes=(
         Mistake("x0_target", "the prediction compared with x₀ instead of ε",
-                "an ε-prediction model is trained to output the noise that was added", _loss_x0_target),
+                "an ε-prediction model is trained to output the noise that was added", _loss_x0_target,
+                label_zh="把预测与 x₀ 而不是 ε 比较",
+                hint_zh="预测 ε 的模型被训练来输出加入的噪声"),
         Mistake("no_sqrt", "missing square roots in x_t: ᾱ_t x₀ + (1 − ᾱ_t) ε",
-                "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε (DDPM eq. 4)", _loss_no_sqrt),
+                "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε (DDPM eq. 4)", _loss_no_sqrt,
+                label_zh="x_t 中缺少平方根：ᾱ_t x₀ + (1 − ᾱ_t) ε",
+                hint_zh="x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε（DDPM 式 4）"),
         Mistake("one_based", "1-based timesteps: alpha_bars[t − 1] where alpha_bars[t] belongs",
-                "t is 0-based here: t = 0 is the first noising step, alpha_bars[0] = 1 − β_0", _loss_one_based),
+                "t is 0-based here: t = 0 is the first noising step, alpha_bars[0] = 1 − β_0", _loss_one_based,
+                label_zh="时间步从 1 开始编号：该用 alpha_bars[t] 的地方用了 alpha_bars[t − 1]",
+                hint_zh="这里 t 从 0 开始编号：t = 0 是第一个加噪步，alpha_bars[0] = 1 − β_0"),
         Mistake("sum_not_mean", "the squared error summed over pixels instead of averaged",
                 "here L_simple is the mean over all elements (F.mse_loss), so that its scale does not grow with "
-                "the image size", _loss_sum),
+                "the image size", _loss_sum,
+                label_zh="平方误差对像素求和而不是取平均",
+                hint_zh="这里 L_simple 是对所有元素的平均（F.mse_loss），这样它的尺度不会随图像尺寸增长"),
         Mistake("model_on_x0", "the model evaluated on x₀ instead of the noised x_t",
-                "the network sees x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε and t", _loss_model_on_x0),
+                "the network sees x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε and t", _loss_model_on_x0,
+                label_zh="在 x₀ 上而不是在加噪后的 x_t 上调用模型",
+                hint_zh="网络看到的是 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε 和 t"),
     ),
     doc="x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε per image, then the mean of (ε − ε_θ(x_t, t))² (DDPM eq. 14).",
 ))

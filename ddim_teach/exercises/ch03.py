@@ -24,11 +24,11 @@ def _ab(t: int) -> torch.Tensor:
 def _coefficient_cases():
     ab_t, ab_prev, sigma = ddim_derivation.symbols()
     _, _, beta_tilde = ddim_derivation.posterior_ddpm(ab_t, ab_prev)
-    return [Case((ab_t, ab_prev, sigma), "symbols ᾱ_t, ᾱ_prev, σ_t", label_zh="符号 ᾱ_t, ᾱ_prev, σ_t"),
+    return [Case((ab_t, ab_prev, sigma), "symbols ᾱ_t, ᾱ_prev, σ_t", label_zh="符号 ᾱ_t、ᾱ_prev、σ_t"),
             Case((ab_t, ab_prev, sp.Integer(0)), "σ = 0 (deterministic DDIM)", label_zh="σ = 0（确定性 DDIM）"),
             Case((ab_t, ab_prev, sp.sqrt(beta_tilde)), "σ² = β̃ (DDPM)", label_zh="σ² = β̃（DDPM）"),
             Case((sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(1, 3)), "numbers ᾱ_t = 1/5, ᾱ_prev = 1/2, σ = 1/3",
-                 label_zh="数值 ᾱ_t = 1/5, ᾱ_prev = 1/2, σ = 1/3")]
+                 label_zh="数值 ᾱ_t = 1/5、ᾱ_prev = 1/2、σ = 1/3")]
 
 
 # points with 0 < ᾱ_t < ᾱ_prev < 1 and σ² < 1 − ᾱ_prev, where two expressions are compared as numbers
@@ -117,11 +117,11 @@ register(Exercise(
 def _sigma_cases():
     return [Case((_ab(700), _ab(650), 0.0), "η = 0", label_zh="η = 0"),
             Case((_ab(700), _ab(650), 1.0), "η = 1", label_zh="η = 1"),
-            Case((_ab(500), _ab(499), 0.5), "η = 0.5, one step", label_zh="η = 0.5，单步"),
-            Case((_ab(999), _ab(99), 0.5), "η = 0.5, a skip of 900 steps", label_zh="η = 0.5，跳过 900 步"),
-            Case((_ab(300), _ab(100), 0.3), "η = 0.3, a skip of 200 steps", label_zh="η = 0.3，跳过 200 步"),
+            Case((_ab(500), _ab(499), 0.5), "η = 0.5, one step", label_zh="η = 0.5（单步）"),
+            Case((_ab(999), _ab(99), 0.5), "η = 0.5, a skip of 900 steps", label_zh="η = 0.5（跳过 900 步）"),
+            Case((_ab(300), _ab(100), 0.3), "η = 0.3, a skip of 200 steps", label_zh="η = 0.3（跳过 200 步）"),
             Case((_ab(50), torch.tensor(1.0, dtype=torch.float64), 1.0), "last step (ᾱ_prev = 1), η = 1",
-                 label_zh="最后一步（ᾱ_prev = 1），η = 1")]
+                 label_zh="η = 1 的最后一步（ᾱ_prev = 1）")]
 
 
 def _beta_tilde(ab, abp):
@@ -180,10 +180,10 @@ def _mean_cases():
     return [Case((x0, x_t, _ab(700), _ab(650), torch.zeros((), dtype=torch.float64)), "σ = 0 (η = 0)", label_zh="σ = 0（η = 0）"),
             Case((x0, x_t, _ab(700), _ab(650), samplers.ddim_sigma(_ab(700), _ab(650), 1.0)), "σ² = β̃ (η = 1)", label_zh="σ² = β̃（η = 1）"),
             Case((x0, x_t, _ab(900), _ab(300), samplers.ddim_sigma(_ab(900), _ab(300), 0.5)),
-                 "η = 0.5, a skip of 600 steps", label_zh="η = 0.5，跳过 600 步"),
+                 "η = 0.5, a skip of 600 steps", label_zh="η = 0.5（跳过 600 步）"),
             Case((x0, x_t, _ab(40), one, torch.zeros((), dtype=torch.float64)), "last step (ᾱ_prev = 1)", label_zh="最后一步（ᾱ_prev = 1）"),
             Case((x0.float(), x_t.float(), _ab(500), _ab(480), samplers.ddim_sigma(_ab(500), _ab(480), 0.7)),
-                 "float32 batch, η = 0.7", label_zh="float32 批次，η = 0.7")]
+                 "float32 batch, η = 0.7", label_zh="float32 批次（η = 0.7）")]
 
 
 def _mean_no_sqrt(x0, x_t, ab, abp, sigma):

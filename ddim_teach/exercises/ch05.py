@@ -22,9 +22,9 @@ def _cases(seed: int, ts=(500, 999, 0, 100)):
     for t in ts:
         a, b = (torch.randn(3, 1, 4, 4, generator=g, dtype=_F64) for _ in range(2))
         ab = _S.alpha_bar(t)
-        out.append(Case((a, b, ab), f"t = {t} (ᾱ = {float(ab):.4g})"))
+        out.append(Case((a, b, ab), f"t = {t} (ᾱ = {float(ab):.4g})", label_zh=f"t = {t}（ᾱ = {float(ab):.4g}）"))
     a, b = (torch.randn(2, 1, 28, 28, generator=g, dtype=_F64).float() for _ in range(2))
-    out.append(Case((a, b, _S.alpha_bar(300)), "float32 images at t = 300"))
+    out.append(Case((a, b, _S.alpha_bar(300)), "float32 images at t = 300", label_zh="float32 图像，t = 300"))
     return out
 
 
@@ -58,12 +58,19 @@ register(Exercise(
     mistakes=(
         Mistake("no_sqrt", "square roots missing: (x_t − (1 − ᾱ) ε̂) / ᾱ",
                 "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: ᾱ and 1 − ᾱ are variances, the coefficients are their square roots.",
-                _x0_no_sqrt),
+                _x0_no_sqrt,
+                label_zh="缺少平方根：(x_t − (1 − ᾱ) ε̂) / ᾱ",
+                hint_zh="x_t = √ᾱ x₀ + √(1 − ᾱ) ε：ᾱ 和 1 − ᾱ 是方差，系数是它们的平方根。"),
         Mistake("no_division", "not divided by √ᾱ: x_t − √(1 − ᾱ) ε̂ is √ᾱ x̂₀, not x̂₀",
-                "removing the noise leaves the signal at its scale √ᾱ; undo that scale too.", _x0_no_division),
-        Mistake("sign", "the noise added instead of removed", "x_t contains + √(1 − ᾱ) ε; take it away.", _x0_sign),
+                "removing the noise leaves the signal at its scale √ᾱ; undo that scale too.", _x0_no_division,
+                label_zh="没有除以 √ᾱ：x_t − √(1 − ᾱ) ε̂ 是 √ᾱ x̂₀，而不是 x̂₀",
+                hint_zh="去掉噪声后剩下的信号仍带着尺度 √ᾱ；把这个尺度也除掉。"),
+        Mistake("sign", "the noise added instead of removed", "x_t contains + √(1 − ᾱ) ε; take it away.", _x0_sign,
+                label_zh="噪声被加上了，而不是去掉", hint_zh="x_t 中含有 + √(1 − ᾱ) ε；要把它减掉。"),
         Mistake("swapped", "√ᾱ and √(1 − ᾱ) swapped",
-                "which coefficient belongs to the signal x₀ and which to the noise ε in x_t?", _x0_swapped),
+                "which coefficient belongs to the signal x₀ and which to the noise ε in x_t?", _x0_swapped,
+                label_zh="√ᾱ 与 √(1 − ᾱ) 弄反了",
+                hint_zh="在 x_t 中，哪个系数属于信号 x₀，哪个属于噪声 ε？"),
     )))
 
 
@@ -91,11 +98,16 @@ register(Exercise(
     reference=_eps_reference, cases=lambda: _cases(52, ts=(500, 999, 1, 100)),
     doc="ε̂ = (x_t − √ᾱ_t x̂₀) / √(1 − ᾱ_t), eq. 9 solved for ε",
     mistakes=(
-        Mistake("sign", "the signal added instead of removed", "x_t contains + √ᾱ x₀; take it away.", _eps_sign),
+        Mistake("sign", "the signal added instead of removed", "x_t contains + √ᾱ x₀; take it away.", _eps_sign,
+                label_zh="信号被加上了，而不是去掉", hint_zh="x_t 中含有 + √ᾱ x₀；要把它减掉。"),
         Mistake("swapped", "√ᾱ and √(1 − ᾱ) swapped",
-                "which coefficient belongs to x₀ and which to ε in x_t = √ᾱ x₀ + √(1 − ᾱ) ε?", _eps_swapped),
+                "which coefficient belongs to x₀ and which to ε in x_t = √ᾱ x₀ + √(1 − ᾱ) ε?", _eps_swapped,
+                label_zh="√ᾱ 与 √(1 − ᾱ) 弄反了",
+                hint_zh="在 x_t = √ᾱ x₀ + √(1 − ᾱ) ε 中，哪个系数属于 x₀，哪个属于 ε？"),
         Mistake("no_sqrt", "square roots missing: (x_t − ᾱ x̂₀) / (1 − ᾱ)",
-                "ᾱ and 1 − ᾱ are variances; x_t is built with their square roots.", _eps_no_sqrt),
+                "ᾱ and 1 − ᾱ are variances; x_t is built with their square roots.", _eps_no_sqrt,
+                label_zh="缺少平方根：(x_t − ᾱ x̂₀) / (1 − ᾱ)",
+                hint_zh="ᾱ 和 1 − ᾱ 是方差；x_t 是用它们的平方根构造的。"),
     )))
 
 
@@ -130,11 +142,19 @@ register(Exercise(
     doc="x̂₀ = √ᾱ_t x_t − √(1 − ᾱ_t) v̂ (v = √ᾱ ε − √(1 − ᾱ) x₀, Salimans & Ho 2022)",
     mistakes=(
         Mistake("sign", "the v term added instead of subtracted",
-                "v = √ᾱ ε − √(1 − ᾱ) x₀ has a minus sign; follow it through.", _x0v_sign),
+                "v = √ᾱ ε − √(1 − ᾱ) x₀ has a minus sign; follow it through.", _x0v_sign,
+                label_zh="v 项被加上了，而不是减去",
+                hint_zh="v = √ᾱ ε − √(1 − ᾱ) x₀ 里有一个负号；把它一路带下去。"),
         Mistake("swapped", "√ᾱ and √(1 − ᾱ) swapped",
-                "at low noise (ᾱ near 1) x̂₀ must be close to x_t itself.", _x0v_swapped),
+                "at low noise (ᾱ near 1) x̂₀ must be close to x_t itself.", _x0v_swapped,
+                label_zh="√ᾱ 与 √(1 − ᾱ) 弄反了",
+                hint_zh="噪声小时（ᾱ 接近 1），x̂₀ 必须接近 x_t 本身。"),
         Mistake("eps_from_v", "ε from v computed instead of x₀: √(1 − ᾱ) x_t + √ᾱ v̂",
-                "that combination is the noise ε; x₀ is the other one.", _x0v_eps),
+                "that combination is the noise ε; x₀ is the other one.", _x0v_eps,
+                label_zh="由 v 算出的是 ε 而不是 x₀：√(1 − ᾱ) x_t + √ᾱ v̂",
+                hint_zh="这个组合是噪声 ε；x₀ 是另一个组合。"),
         Mistake("v_as_eps", "v̂ used as if it were ε̂ (eq. 9)",
-                "v is not the noise: write x_t and v in terms of x₀ and ε, and eliminate ε.", _x0v_as_eps),
+                "v is not the noise: write x_t and v in terms of x₀ and ε, and eliminate ε.", _x0v_as_eps,
+                label_zh="把 v̂ 当作 ε̂ 使用（式 9）",
+                hint_zh="v 不是噪声：用 x₀ 和 ε 写出 x_t 和 v，再消去 ε。"),
     )))

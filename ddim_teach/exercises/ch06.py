@@ -39,7 +39,7 @@ def _coordinate_cases():
     return [Case((x, _SCHEDULE.alpha_bar(999)), "t = 999 (σ ≈ 157)", label_zh="t = 999（σ ≈ 157）"),
             Case((x, _SCHEDULE.alpha_bar(500)), "t = 500", label_zh="t = 500"),
             Case((x, _SCHEDULE.alpha_bar(0)), "t = 0 (σ ≈ 0.01)", label_zh="t = 0（σ ≈ 0.01）"),
-            Case((x.float(), _SCHEDULE.alpha_bar(250)), "float32 batch, t = 250", label_zh="float32 批次，t = 250"),
+            Case((x.float(), _SCHEDULE.alpha_bar(250)), "float32 batch, t = 250", label_zh="float32 批次（t = 250）"),
             Case((x, torch.tensor(1.0, dtype=torch.float64)), "ᾱ = 1 (clean: σ = 0)",
                  label_zh="ᾱ = 1（干净数据：σ = 0）")]
 
@@ -94,7 +94,7 @@ def _euler_cases():
             Case((xb, _sig(999), _sig(0), e), "a skip of 999 steps", label_zh="跳过 999 步"),
             Case((xb, _sig(20), zero, e), "last step (σ_next = 0)", label_zh="最后一步（σ_next = 0）"),
             Case((xb.float(), _sig(300), _sig(200), e.float()), "float32 batch, t = 300 → 200",
-                 label_zh="float32 批次，t = 300 → 200")]
+                 label_zh="float32 批次（t = 300 → 200）")]
 
 
 def _euler_wrong_direction(x_bar, sigma, sigma_next, eps_hat):
@@ -161,7 +161,7 @@ def _heun_cases():
             Case((gaussian_eps, xb, _sig(60), zero), "last step (σ_next = 0)",
                  label_zh="最后一步（σ_next = 0）"),
             Case((gaussian_eps, xb.float(), _sig(150), _sig(100)), "float32 batch, t = 150 → 100",
-                 label_zh="float32 批次，t = 150 → 100")]
+                 label_zh="float32 批次（t = 150 → 100）")]
 
 
 def _heun_no_predictor(eps_fn, x_bar, sigma, sigma_next):

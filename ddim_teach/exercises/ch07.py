@@ -32,11 +32,11 @@ def _invert_step_reference(x, eps_hat, alpha_bar_cur, alpha_bar_next):
 
 def _invert_step_cases():
     x, e = _randn((4, 1, 5, 5), 0).clamp(-1, 1), _randn((4, 1, 5, 5), 1)
-    return [Case((x, e, _ONE, _ab(0)), "first step: clean image (ᾱ = 1) to t = 0"),
-            Case((x, e, _ONE, _ab(99)), "a long first jump: clean image to t = 99"),
-            Case((_randn((4, 1, 5, 5), 2), e, _ab(499), _ab(599)), "t = 499 to t = 599"),
-            Case((_randn((4, 1, 5, 5), 3), e, _ab(899), _ab(999)), "last step: t = 899 to t = 999"),
-            Case((x.float(), e.float(), _ab(199), _ab(399)), "float32 batch, t = 199 to t = 399")]
+    return [Case((x, e, _ONE, _ab(0)), "first step: clean image (ᾱ = 1) to t = 0", label_zh="第一步：干净图像（ᾱ = 1）到 t = 0"),
+            Case((x, e, _ONE, _ab(99)), "a long first jump: clean image to t = 99", label_zh="大跨度的第一步：干净图像到 t = 99"),
+            Case((_randn((4, 1, 5, 5), 2), e, _ab(499), _ab(599)), "t = 499 to t = 599", label_zh="t = 499 到 t = 599"),
+            Case((_randn((4, 1, 5, 5), 3), e, _ab(899), _ab(999)), "last step: t = 899 to t = 999", label_zh="最后一步：t = 899 到 t = 999"),
+            Case((x.float(), e.float(), _ab(199), _ab(399)), "float32 batch, t = 199 to t = 399", label_zh="float32 批次，t = 199 到 t = 399")]
 
 
 def _invert_sampler_direction(x, eps_hat, ab_cur, ab_next):
@@ -67,14 +67,22 @@ register(Exercise(
     mistakes=(
         Mistake("sampler_direction", "the sampling step unchanged: x̂₀ taken at the next (noisier) level and re-noised "
                 "to the current one", "x is at the current level: take x̂₀ there, then re-noise it to the next level",
-                _invert_sampler_direction),
+                _invert_sampler_direction,
+                label_zh="原样照搬采样步：在下一级（噪声更大的一级）求 x̂₀，再重新加噪到当前级",
+                hint_zh="x 处在当前级：在当前级求 x̂₀，再把它重新加噪到下一级"),
         Mistake("missing_sqrt", "ᾱ and 1 − ᾱ used where their square roots belong in the re-noising",
-                "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: the coefficients are standard deviations", _invert_no_sqrt),
+                "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: the coefficients are standard deviations", _invert_no_sqrt,
+                label_zh="重新加噪时用了 ᾱ 和 1 − ᾱ，而应当用它们的平方根",
+                hint_zh="x_t = √ᾱ x₀ + √(1 − ᾱ) ε：系数是标准差"),
         Mistake("returns_x0_hat", "x̂₀ returned as the next x", "x̂₀ is the clean estimate; the next x is x̂₀ re-noised "
-                "to the next level", _invert_returns_x0_hat),
+                "to the next level", _invert_returns_x0_hat,
+                label_zh="把 x̂₀ 当作下一个 x 返回",
+                hint_zh="x̂₀ 是干净图像的估计；下一个 x 是重新加噪到下一级的 x̂₀"),
         Mistake("no_direction", "the ε̂ term dropped: only √ᾱ_next x̂₀ returned",
                 "the deterministic step keeps the noise it has: add the direction term √(1 − ᾱ_next) ε̂",
-                _invert_no_direction),
+                _invert_no_direction,
+                label_zh="丢掉了 ε̂ 项：只返回 √ᾱ_next x̂₀",
+                hint_zh="确定性的一步保留原有的噪声：加上方向项 √(1 − ᾱ_next) ε̂"),
     ),
     output="first",
     doc="x̂₀ from the current level, re-noised to the next: DDIM eq. 12 with η = 0 and the ᾱ's swapped.",
@@ -90,12 +98,12 @@ def _slerp_reference(z0, z1, alpha):
 def _slerp_cases():
     a, b = _randn((3, 1, 4, 4), 10), _randn((3, 1, 4, 4), 11)
     near = a + 1e-3 * _randn((3, 1, 4, 4), 12)
-    return [Case((a, b, 0.5), "midpoint, a batch of 3"),
-            Case((a, b, 0.25), "alpha = 0.25"),
-            Case((a, b, 0.0), "alpha = 0 (returns z0)"),
-            Case((a, 2 * b, 0.7), "ends of different norms, alpha = 0.7"),
-            Case((a.float(), b.float(), 0.3), "float32 batch, alpha = 0.3"),
-            Case((a, near, 0.5), "nearly parallel ends (angle ≈ 0.001 rad)")]
+    return [Case((a, b, 0.5), "midpoint, a batch of 3", label_zh="中点，批次大小为 3"),
+            Case((a, b, 0.25), "alpha = 0.25", label_zh="alpha = 0.25"),
+            Case((a, b, 0.0), "alpha = 0 (returns z0)", label_zh="alpha = 0（返回 z0）"),
+            Case((a, 2 * b, 0.7), "ends of different norms, alpha = 0.7", label_zh="两端范数不同，alpha = 0.7"),
+            Case((a.float(), b.float(), 0.3), "float32 batch, alpha = 0.3", label_zh="float32 批次，alpha = 0.3"),
+            Case((a, near, 0.5), "nearly parallel ends (angle ≈ 0.001 rad)", label_zh="两端几乎平行（夹角 ≈ 0.001 rad）")]
 
 
 def _lerp(z0, z1, a):
@@ -127,12 +135,20 @@ register(Exercise(
     cases=_slerp_cases,
     mistakes=(
         Mistake("lerp", "linear interpolation (1 − α) z0 + α z1", "a straight line cuts inside the sphere; walk along "
-                "the great circle through z0 and z1 instead", _lerp),
+                "the great circle through z0 and z1 instead", _lerp,
+                label_zh="线性插值 (1 − α) z0 + α z1",
+                hint_zh="直线会穿进球面内部；应沿经过 z0 和 z1 的大圆走"),
         Mistake("nlerp", "linear interpolation rescaled to the interpolated norm (nlerp)", "right norm, but nlerp moves "
-                "at an uneven angular speed: weight z0 and z1 by sin((1 − α)θ)/sin θ and sin(αθ)/sin θ", _nlerp),
+                "at an uneven angular speed: weight z0 and z1 by sin((1 − α)θ)/sin θ and sin(αθ)/sin θ", _nlerp,
+                label_zh="线性插值后再缩放到插值的范数（nlerp）",
+                hint_zh="范数对了，但 nlerp 的角速度不均匀：z0 和 z1 的权重应为 sin((1 − α)θ)/sin θ 和 sin(αθ)/sin θ"),
         Mistake("one_angle", "one angle θ for the whole batch", "compute θ for each batch element separately "
-                "(flatten each sample, not the whole batch)", _slerp_one_angle),
-        Mistake("swapped", "the weights swapped: α = 0 gives z1", "at α = 0 slerp must return z0", _slerp_swapped),
+                "(flatten each sample, not the whole batch)", _slerp_one_angle,
+                label_zh="整个批次只用了一个夹角 θ",
+                hint_zh="对批次中每个元素分别计算 θ（把每个样本展平，而不是把整个批次展平）"),
+        Mistake("swapped", "the weights swapped: α = 0 gives z1", "at α = 0 slerp must return z0", _slerp_swapped,
+                label_zh="权重对调了：α = 0 时得到 z1",
+                hint_zh="α = 0 时 slerp 必须返回 z0"),
     ),
     doc="slerp = sin((1 − α)θ)/sin θ · z0 + sin(αθ)/sin θ · z1, θ the angle between z0 and z1, per batch element.",
 ))
@@ -151,10 +167,10 @@ def _invert_loop_cases():
     x0 = _ORACLE.sample_data(4, (1, 3, 3), generator=torch.Generator().manual_seed(20))
     trailing = [int(t) for t in schedules.timesteps(1000, 10, "trailing")]
     leading = [int(t) for t in schedules.timesteps(1000, 5, "leading")]
-    return [Case((_ORACLE, _SCHEDULE, x0, trailing), "10 trailing timesteps [999, 899, …, 99]"),
-            Case((_ORACLE, _SCHEDULE, x0, leading), "5 leading timesteps [800, 600, …, 0]"),
-            Case((_ORACLE, _SCHEDULE, x0, [999, 500, 20]), "an uneven list [999, 500, 20]"),
-            Case((_ORACLE, _SCHEDULE, x0.float(), [900, 600, 300]), "float32 batch, [900, 600, 300]")]
+    return [Case((_ORACLE, _SCHEDULE, x0, trailing), "10 trailing timesteps [999, 899, …, 99]", label_zh="10 个 trailing 时间步 [999, 899, …, 99]"),
+            Case((_ORACLE, _SCHEDULE, x0, leading), "5 leading timesteps [800, 600, …, 0]", label_zh="5 个 leading 时间步 [800, 600, …, 0]"),
+            Case((_ORACLE, _SCHEDULE, x0, [999, 500, 20]), "an uneven list [999, 500, 20]", label_zh="不均匀的列表 [999, 500, 20]"),
+            Case((_ORACLE, _SCHEDULE, x0.float(), [900, 600, 300]), "float32 batch, [900, 600, 300]", label_zh="float32 批次，[900, 600, 300]")]
 
 
 def _eps(model, x, t):
@@ -195,13 +211,19 @@ register(Exercise(
     mistakes=(
         Mistake("descending", "the timesteps visited in the sampler's (descending) order",
                 "inversion climbs from the clean image: visit the list from its smallest t to its largest",
-                _invert_descending),
+                _invert_descending,
+                label_zh="按采样器的（降序）顺序遍历时间步",
+                hint_zh="反演是从干净图像往上爬：按从最小 t 到最大 t 的顺序遍历列表"),
         Mistake("eps_at_current_level", "ε̂ evaluated at the level x is at, not at the level the step goes to",
                 "each step calls the model at the *target* t (with the current x): ε(x_t, t) ≈ ε(x_prev, t)",
-                _invert_eps_at_current),
+                _invert_eps_at_current,
+                label_zh="在 x 当前所处的级别上求 ε̂，而不是在这一步要到达的级别上",
+                hint_zh="每一步都在*目标* t 上调用模型（输入当前的 x）：ε(x_t, t) ≈ ε(x_prev, t)"),
         Mistake("level_not_carried", "every step starts from ᾱ = 1, as if x were still the clean image",
                 "after a step, x is at the level you just reached: that ᾱ is the next step's current ᾱ",
-                _invert_level_not_carried),
+                _invert_level_not_carried,
+                label_zh="每一步都从 ᾱ = 1 开始，仿佛 x 仍是干净图像",
+                hint_zh="走完一步后，x 处在刚到达的那一级：那一级的 ᾱ 就是下一步的当前 ᾱ"),
     ),
     doc="The inversion loop: from ᾱ = 1 up the timesteps in ascending order, one invert_step each, ε̂ at the target t.",
 ))
