@@ -19,7 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,17 +37,22 @@ def measure(names) -> dict:
     jupyter = Path(sys.executable).parent / "jupyter"
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     out = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            src = NB / f"{name}.ipynb"
-            dst = Path(tmp) / src.name
-            shutil.copy(src, dst)
+    for name in names:
+        src = NB / f"{name}.ipynb"
+        # a hidden copy beside the original: notebooks read files relative to notebooks/ (e.g. ../docs/RESULTS.md)
+        dst = NB / f".timing-{name}.ipynb"
+        shutil.copy(src, dst)
+        try:
             t0 = time.perf_counter()
-            subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                            "--ExecutePreprocessor.timeout=600", str(dst)], check=True, cwd=NB, env=env,
-                           capture_output=True)
+            r = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                                "--ExecutePreprocessor.timeout=600", str(dst)], cwd=NB, env=env,
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise SystemExit(f"{name} failed to execute:\n{r.stderr[-3000:]}")
             out[name] = round(time.perf_counter() - t0, 1)
-            print(f"{name:28s} {out[name]:6.1f} s", flush=True)
+        finally:
+            dst.unlink(missing_ok=True)
+        print(f"{name:28s} {out[name]:6.1f} s", flush=True)
     return out
 
 
