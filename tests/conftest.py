@@ -3,9 +3,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import matplotlib
-import pytest
-import torch
+# A private matplotlib cache for the session, set before matplotlib is first imported so that this process builds
+# it (its "building the font cache" line goes to pytest, not into a checked notebook cell) and every kernel and
+# subprocess inherits it. The user's ~/.cache/matplotlib can hold a font list written by another venv, since
+# deleted; matplotlib then prints "findfont: ... not found" to a cell's stderr, which nbval counts as a difference.
+_MPL_DIR = tempfile.mkdtemp(prefix="ddim_teach_mpl_")
+os.environ["MPLCONFIGDIR"] = _MPL_DIR
+
+import matplotlib  # noqa: E402
+import matplotlib.font_manager  # noqa: E402,F401  (builds the session's font cache now)
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 matplotlib.use("Agg")  # set here, never exported: kernels would inherit it
 
@@ -31,6 +39,7 @@ def pytest_unconfigure(config):
         else:
             os.environ["DDIM_TEACH_DATA"] = before
         shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(_MPL_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
