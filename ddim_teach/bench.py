@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import time
 from pathlib import Path
 
@@ -148,6 +149,26 @@ def markdown(table, floor, n, steps, etas) -> str:
         lines.append(f"| {_eta_label(eta)} | " + " | ".join(f"{table[(S, eta)][0]:.2f}" if (S, eta) in table else "–"
                                                          for S in steps) + " |")
     return "\n".join(lines)
+
+
+def read_markdown(text: str) -> tuple[float, int, dict]:
+    """The inverse of :func:`markdown`: ``(floor, n, rows)`` from a table it wrote (e.g. the one in
+    docs/RESULTS.md between ``<!-- table -->`` markers), where ``rows`` maps a row label ("η=0", "σ̂") to
+    ``{S: FD}`` (cells written as "–" are left out). Notebooks read the recorded table with this rather than
+    retyping its numbers."""
+    head = re.search(r"n = (\d+) samples per cell; real-vs-real floor at n = \d+: \*\*([\d.]+)\*\*", text)
+    if head is None:
+        raise ValueError("no MNIST-FD table here: expected the header line that bench.markdown writes")
+    steps, rows = None, {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "" and len(cells) > 1 and cells[1].startswith("S="):
+            steps = [int(c[2:]) for c in cells[1:]]
+        elif steps is not None and cells[0].startswith(("η=", "σ̂")):
+            rows[cells[0]] = {S: float(c) for S, c in zip(steps, cells[1:]) if c != "–"}
+    if not rows:
+        raise ValueError("the MNIST-FD table has no rows")
+    return float(head.group(2)), int(head.group(1)), rows
 
 
 def _int_at_least(low: int, what: str):

@@ -168,11 +168,16 @@ class Explorer:
 
 
 def likely_next(key: tuple, last: tuple | None = None, max_steps: int = 100, max_seed: int = 20,
-                min_steps: int = 2) -> list[tuple]:
+                min_steps: int = 2, repeats: int = 1) -> list[tuple]:
     """Settings a lecturer is likely to pick next from ``key``, most likely first.
 
     ``last`` is the previous move as (control, direction): the same gesture once more comes first
     (S + 1 after S + 1, the next seed after the next seed, the other end of eta after a drag across).
+    ``repeats`` counts how many times in a row that gesture was made: from the second time on, a lecturer
+    stepping S with the arrow key is likely to go on, so the whole run ahead in that direction comes first
+    (S + 1, S + 2, ... to the slider's end; the next 3 seeds). The worker banks the time it has to spare at
+    small S, where a setting takes less than the talk between moves, for large S, where it takes more; the
+    next move replaces the queue, so a run that stops costs only otherwise idle time.
     Then the neighbours: S +- 1, the next seed, eta +- 0.1, both ends of eta, S +- 2, the other
     spacings, S +- 3..5. Only settings the sliders can reach.
     """
@@ -184,9 +189,10 @@ def likely_next(key: tuple, last: tuple | None = None, max_steps: int = 100, max
     if last:
         control, direction = last
         if control == "steps":
-            first = [k(s=S + direction)]
+            run = max_steps if repeats >= 2 else 1
+            first = [k(s=S + i * direction) for i in range(1, run + 1)]
         elif control == "seed":
-            first = [k(sd=seed + direction)]
+            first = [k(sd=seed + i * direction) for i in range(1, (3 if repeats >= 2 else 1) + 1)]
         elif control == "eta":
             first = [k(e=eta + 0.1 * direction), k(e=0.0 if eta >= 0.5 else 1.0)]
         elif control == "spacing":
@@ -526,6 +532,7 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     picture = ExplorerFigure(n=n, fontsize=fontsize, lang=lang)
     box.figure = picture
     roles = {id(eta): "eta", id(steps): "steps", id(seed): "seed", id(spacing_w): "spacing"}
+    gesture = {"last": None, "repeats": 0}  # the last move and how many times in a row it was made
 
     ip = _ipython()
     pre = None
@@ -567,7 +574,10 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
                         last = ("spacing", 0)
                     elif role:
                         last = (role, 1 if change["new"] > change["old"] else -1)
-                pre.schedule(likely_next(key, last, max_steps=max_steps, max_seed=max_seed))
+                gesture["repeats"] = gesture["repeats"] + 1 if last is not None and last == gesture["last"] else 1
+                gesture["last"] = last
+                pre.schedule(likely_next(key, last, max_steps=max_steps, max_seed=max_seed,
+                                         repeats=gesture["repeats"]))
 
     for control in (eta, steps, spacing_w, seed):
         control.observe(update, names="value")

@@ -1,9 +1,11 @@
 """Time every notebook and write the one source of the course's run times, then the tables made from it.
 
     OMP_NUM_THREADS=2 .venv/bin/python scripts/time_notebooks.py            # execute all, write docs/notebook_times.json, update tables
+    OMP_NUM_THREADS=2 .venv/bin/python scripts/time_notebooks.py --write-back   # the same, and commit the timed run's outputs
     .venv/bin/python scripts/time_notebooks.py --tables-only                 # only rewrite the tables from the JSON
 
-Each notebook is executed in a copy (the committed outputs are not touched) with
+Each notebook is executed in a copy (the committed outputs are not touched, unless ``--write-back``: then the timed
+run's outputs replace them, so that the run time a notebook prints is the one of the measurement) with
 ``jupyter nbconvert --to notebook --execute``: whole notebook, kernel start included, OMP_NUM_THREADS=2.
 The README's course table, its instructor notes, the index notebook's "runs in" column and the table in
 docs/RESULTS.md are written between ``<!-- times:... -->`` markers (in the index: by ``{{t:NN}}``-free rewriting of the
@@ -33,7 +35,7 @@ def fmt(sec: float) -> str:
     return f"{sec:.0f} s"
 
 
-def measure(names) -> dict:
+def measure(names, write_back: bool = False) -> dict:
     jupyter = Path(sys.executable).parent / "jupyter"
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     out = {}
@@ -50,6 +52,8 @@ def measure(names) -> dict:
             if r.returncode != 0:
                 raise SystemExit(f"{name} failed to execute:\n{r.stderr[-3000:]}")
             out[name] = round(time.perf_counter() - t0, 1)
+            if write_back:
+                shutil.copy(dst, src)
         finally:
             dst.unlink(missing_ok=True)
         print(f"{name:28s} {out[name]:6.1f} s", flush=True)
@@ -113,6 +117,8 @@ def write_tables(data: dict) -> None:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tables-only", action="store_true", help="rewrite the tables from docs/notebook_times.json")
+    p.add_argument("--write-back", action="store_true",
+                   help="replace each notebook's outputs with those of its timed run")
     p.add_argument("names", nargs="*", help="notebooks to time (default: all); others keep their recorded time")
     a = p.parse_args(argv)
     if a.tables_only:
@@ -122,7 +128,7 @@ def main(argv=None):
         if bad:
             p.error(f"unknown notebook(s) {bad}; choose from {ORDER}")
         load = f"{os.getloadavg()[0]:.2f}"
-        new = measure(a.names or ORDER)
+        new = measure(a.names or ORDER, write_back=a.write_back)
         old = json.loads(JSON.read_text())["seconds"] if JSON.exists() else {}
         data = {"date": dt.date.today().isoformat(), "threads": int(os.environ.get("OMP_NUM_THREADS", "2")),
                 "load": load, "command": "OMP_NUM_THREADS=2 .venv/bin/python scripts/time_notebooks.py",

@@ -123,9 +123,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _explorer_state(page) -> dict:
     box = page.locator(".widget-interact").first
-    return {"readouts": box.locator(".widget-readout").all_inner_texts(),
+    # textContent, not innerText: JupyterLab 4 skips rendering cells outside the viewport (content-visibility),
+    # and run-all can scroll the explorer away, after which innerText reads '' (seen once in CI).
+    return {"readouts": [t.strip() for t in box.locator(".widget-readout").all_text_contents()],
             "img": box.locator("img").first.get_attribute("src"),
-            "text": box.inner_text()}
+            "text": box.text_content()}
 
 
 def _shown_setting(page) -> str:
@@ -165,7 +167,7 @@ def _move(page, slider, key: str, presses: int, setting: str, shot: str) -> dict
 
 
 def _assert_no_errors(page, where: str) -> None:
-    outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+    outputs = page.locator(".jp-OutputArea-output").all_text_contents()  # also cells scrolled out of view
     bad = [o[:300] for o in outputs if ERROR.search(o)]
     assert not bad, f"error output in {where}: {bad}"
     assert page.locator("[data-mime-type='application/vnd.jupyter.stderr'] :text('Traceback')").count() == 0

@@ -227,6 +227,15 @@ def test_likely_next():
     edge = viz.likely_next((1.0, 100, 20, "leading"), None, max_steps=100, max_seed=20)
     assert all(0 <= e <= 1 and 2 <= S <= 100 and 0 <= sd <= 20 for e, S, sd, _ in edge)
     assert {(1.0, 100, 20, "trailing"), (1.0, 100, 20, "linspace")} <= set(edge)
+    # A gesture made twice in a row: the whole run ahead comes first, to the slider's end, then the neighbours.
+    run = viz.likely_next(key, ("steps", 1), max_steps=30, repeats=2)
+    assert run[:10] == [(0.0, S, 0, "trailing") for S in range(21, 31)] and run[10] == (0.0, 19, 0, "trailing")
+    assert len(run) == len(set(run)) and (0.0, 20, 1, "trailing") in run
+    down = viz.likely_next(key, ("steps", -1), repeats=3)
+    assert down[:18] == [(0.0, S, 0, "trailing") for S in range(19, 1, -1)]
+    seeds = viz.likely_next((1.0, 100, 2, "trailing"), ("seed", 1), repeats=2)
+    assert seeds[:3] == [(1.0, 100, sd, "trailing") for sd in (3, 4, 5)]
+    assert viz.likely_next(key, ("steps", 1), repeats=1)[1] == (0.0, 19, 0, "trailing")  # once: no run yet
 
 
 def test_explorer_has_no_output_widget(setup, widgets):

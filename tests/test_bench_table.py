@@ -1,0 +1,31 @@
+"""bench.read_markdown reads back what bench.markdown writes, and the table recorded in docs/RESULTS.md."""
+from pathlib import Path
+
+import pytest
+
+from ddim_teach import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_read_markdown_inverts_markdown():
+    table = {(10, 0.0): (26.934, None), (20, 0.0): (18.67, None), (10, 1.0): (30.36, None),
+             (10, "sigma_hat"): (104.66, None)}
+    text = bench.markdown(table, 11.372, 512, (10, 20), (0.0, 1.0, "sigma_hat"))
+    floor, n, rows = bench.read_markdown(text)
+    assert (floor, n) == (11.37, 512)
+    assert rows == {"η=0": {10: 26.93, 20: 18.67}, "η=1": {10: 30.36}, "σ̂": {10: 104.66}}
+
+
+def test_read_markdown_reads_the_recorded_table():
+    text = (ROOT / "docs" / "RESULTS.md").read_text().split("<!-- table -->")[1]
+    floor, n, rows = bench.read_markdown(text)
+    assert n == 512 and 0 < floor < 20
+    assert set(rows) == {"η=0", "η=0.2", "η=0.5", "η=1", "σ̂"} and all(len(r) == 5 for r in rows.values())
+
+
+@pytest.mark.parametrize("text", ["", "| | S=10 |\n|---|---|\n| η=0 | 1.0 |",
+                                  "MNIST-FD (lower is better), n = 8 samples per cell; real-vs-real floor at n = 8: **1.00**"])
+def test_read_markdown_refuses_what_is_not_a_table(text):
+    with pytest.raises(ValueError, match="MNIST-FD table"):
+        bench.read_markdown(text)
