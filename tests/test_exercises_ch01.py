@@ -3,36 +3,22 @@ student would write it, is caught and named."""
 import pytest
 import torch
 
-from ddim_teach import exercises
 from ddim_teach.exercises import check
+
+from _exercise_helpers import assert_reference_passes_and_stub_is_friendly, named
 
 NAMES = ("alpha_bar_from_betas", "q_sample", "snr")
 
 
-def _stub(*args):
-    raise NotImplementedError("write it")
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_registered_reference_passes_and_stub_is_friendly(name):
-    ex = exercises.EXERCISES[name]
-    assert ex.chapter == 1
-    v = check(name, ex.reference)
-    assert v.ok and v.message.startswith(f"✓ {name}: matches the reference on all")
-    v = check(name, _stub)
-    assert not v.ok and v.message.startswith(f"✗ {name}: not implemented yet") and "\n" not in v.message
+    assert_reference_passes_and_stub_is_friendly(name, chapter=1)
 
 
 def test_student_solutions_pass():
     assert check("alpha_bar_from_betas", lambda b: torch.cumprod(1 - b, dim=0)).ok
     assert check("q_sample", lambda x0, ab, e: ab.sqrt() * x0 + (1 - ab).sqrt() * e).ok
     assert check("snr", lambda b: torch.cumprod(1 - b, 0) / (1 - torch.cumprod(1 - b, 0))).ok
-
-
-def _named(name, fn):
-    v = check(name, fn)
-    assert not v.ok, f"{name}: a wrong answer passed"
-    return v.mistake
 
 
 # ---- alpha_bar_from_betas
@@ -55,23 +41,23 @@ def test_alpha_bar_mistakes():
     def amplitude(betas):
         return torch.sqrt(torch.cumprod(1 - betas, 0))
 
-    assert _named("alpha_bar_from_betas", cumprod_betas) == "cumprod_betas"
-    assert _named("alpha_bar_from_betas", one_step_alpha) == "alpha_for_alpha_bar"
-    assert _named("alpha_bar_from_betas", off_by_one) == "shifted"
-    assert _named("alpha_bar_from_betas", first_order) == "one_minus_cumsum"
-    assert _named("alpha_bar_from_betas", amplitude) == "sqrt"
+    assert named("alpha_bar_from_betas", cumprod_betas) == "cumprod_betas"
+    assert named("alpha_bar_from_betas", one_step_alpha) == "alpha_for_alpha_bar"
+    assert named("alpha_bar_from_betas", off_by_one) == "shifted"
+    assert named("alpha_bar_from_betas", first_order) == "one_minus_cumsum"
+    assert named("alpha_bar_from_betas", amplitude) == "sqrt"
     assert "dtype" in check("alpha_bar_from_betas", lambda b: torch.cumprod(1 - b, 0).float()).message
 
 
 # ---- q_sample
 def test_q_sample_mistakes():
-    assert _named("q_sample", lambda x0, ab, e: ab * x0 + (1 - ab) * e) == "no_sqrt"
-    assert _named("q_sample", lambda x0, ab, e: torch.sqrt(1 - ab) * x0 + torch.sqrt(ab) * e) == "swapped"
-    assert _named("q_sample", lambda x0, ab, e: ab ** 0.5 * x0 + (1 - ab ** 0.5) * e) == "amplitude_complement"
-    assert _named("q_sample", lambda x0, ab, e: ab.sqrt() * x0 + e) == "unscaled_noise"
-    assert _named("q_sample", lambda x0, ab, e: x0 + (1 - ab).sqrt() * e) == "unscaled_signal"
+    assert named("q_sample", lambda x0, ab, e: ab * x0 + (1 - ab) * e) == "no_sqrt"
+    assert named("q_sample", lambda x0, ab, e: torch.sqrt(1 - ab) * x0 + torch.sqrt(ab) * e) == "swapped"
+    assert named("q_sample", lambda x0, ab, e: ab ** 0.5 * x0 + (1 - ab ** 0.5) * e) == "amplitude_complement"
+    assert named("q_sample", lambda x0, ab, e: ab.sqrt() * x0 + e) == "unscaled_noise"
+    assert named("q_sample", lambda x0, ab, e: x0 + (1 - ab).sqrt() * e) == "unscaled_signal"
     # something else that is wrong is caught without a name
-    assert _named("q_sample", lambda x0, ab, e: ab.sqrt() * x0 - (1 - ab).sqrt() * e) is None
+    assert named("q_sample", lambda x0, ab, e: ab.sqrt() * x0 - (1 - ab).sqrt() * e) is None
 
 
 # ---- snr
@@ -79,7 +65,7 @@ def test_snr_mistakes():
     def ab(b):
         return torch.cumprod(1 - b, 0)
 
-    assert _named("snr", lambda b: ab(b)) == "alpha_bar_only"
-    assert _named("snr", lambda b: (1 - ab(b)) / ab(b)) == "inverted"
-    assert _named("snr", lambda b: torch.sqrt(ab(b) / (1 - ab(b)))) == "amplitude"
-    assert _named("snr", lambda b: (1 - b) / b) == "alpha_for_alpha_bar"
+    assert named("snr", lambda b: ab(b)) == "alpha_bar_only"
+    assert named("snr", lambda b: (1 - ab(b)) / ab(b)) == "inverted"
+    assert named("snr", lambda b: torch.sqrt(ab(b) / (1 - ab(b)))) == "amplitude"
+    assert named("snr", lambda b: (1 - b) / b) == "alpha_for_alpha_bar"

@@ -3,31 +3,16 @@ student would write it, is caught and named."""
 import pytest
 import torch
 
-from ddim_teach import exercises
 from ddim_teach.exercises import check
+
+from _exercise_helpers import assert_reference_passes_and_stub_is_friendly, named
 
 NAMES = ("posterior_mean", "posterior_variance", "ddpm_step", "l_simple")
 
 
-def _stub(*args):
-    raise NotImplementedError("write it")
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_registered_reference_passes_and_stub_is_friendly(name):
-    ex = exercises.EXERCISES[name]
-    assert ex.chapter == 2
-    v = check(name, ex.reference)
-    assert v.ok and v.message.startswith(f"✓ {name}: matches the reference on all")
-    v = check(name, _stub)
-    assert not v.ok and v.message.startswith(f"✗ {name}: not implemented yet") and "\n" not in v.message
-    assert "did you forget `return`" in check(name, lambda *a: None).message
-
-
-def _named(name, fn):
-    v = check(name, fn)
-    assert not v.ok, f"{name}: a wrong answer passed"
-    return v.mistake
+    assert_reference_passes_and_stub_is_friendly(name, chapter=2)
 
 
 # ---- posterior_mean: mu = c0 x0 + ct x_t
@@ -43,15 +28,15 @@ def _mean(x0, x_t, ab, abp, *, a_xt=None, sqrt_a=True, sqrt_abp=True, beta=None,
 
 def test_posterior_mean_solution_and_mistakes():
     assert check("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp)).ok
-    assert _named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, a_xt=ab)) == "alpha_bar_for_alpha"
-    assert _named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, denom=ab / abp)) is None
-    assert _named("posterior_mean",
+    assert named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, a_xt=ab)) == "alpha_bar_for_alpha"
+    assert named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, denom=ab / abp)) is None
+    assert named("posterior_mean",
                   lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, denom=1 - ab / abp)) == "alpha_for_alpha_bar"
-    assert _named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, sqrt_a=False)) == "no_sqrt_alpha"
-    assert _named("posterior_mean",
+    assert named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, sqrt_a=False)) == "no_sqrt_alpha"
+    assert named("posterior_mean",
                   lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, sqrt_abp=False)) == "no_sqrt_alpha_bar_prev"
-    assert _named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, beta=1 - ab)) == "cumulative_beta"
-    assert _named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x_t, x0, ab, abp)) == "swapped"
+    assert named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x0, x_t, ab, abp, beta=1 - ab)) == "cumulative_beta"
+    assert named("posterior_mean", lambda x0, x_t, ab, abp: _mean(x_t, x0, ab, abp)) == "swapped"
 
 
 # ---- posterior_variance
@@ -60,11 +45,11 @@ def test_posterior_variance_solution_and_mistakes():
         return 1 - ab / abp
 
     assert check("posterior_variance", lambda ab, abp: (1 - abp) / (1 - ab) * beta(ab, abp)).ok
-    assert _named("posterior_variance", lambda ab, abp: beta(ab, abp)) == "fixed_large"
-    assert _named("posterior_variance", lambda ab, abp: torch.sqrt((1 - abp) / (1 - ab) * beta(ab, abp))) \
+    assert named("posterior_variance", lambda ab, abp: beta(ab, abp)) == "fixed_large"
+    assert named("posterior_variance", lambda ab, abp: torch.sqrt((1 - abp) / (1 - ab) * beta(ab, abp))) \
         == "std_for_variance"
-    assert _named("posterior_variance", lambda ab, abp: (1 - ab) / (1 - abp) * beta(ab, abp)) == "inverted_ratio"
-    assert _named("posterior_variance", lambda ab, abp: (1 - abp) / (1 - ab) * (1 - ab)) == "cumulative_beta"
+    assert named("posterior_variance", lambda ab, abp: (1 - ab) / (1 - abp) * beta(ab, abp)) == "inverted_ratio"
+    assert named("posterior_variance", lambda ab, abp: (1 - abp) / (1 - ab) * (1 - ab)) == "cumulative_beta"
 
 
 # ---- ddpm_step
@@ -83,12 +68,12 @@ def _step(x_t, eps, ab, abp, z, *, x0_ab=None, noise_scale="std", ret="x_prev"):
 def test_ddpm_step_solution_and_mistakes():
     assert check("ddpm_step", lambda *a: _step(*a)).ok
     assert check("ddpm_step", lambda *a: _step(*a, ret="tuple")).ok           # (x_prev, x0_hat) is fine too
-    assert _named("ddpm_step", lambda x_t, e, ab, abp, z: _step(x_t, e, ab, abp, z, x0_ab=ab / abp)) \
+    assert named("ddpm_step", lambda x_t, e, ab, abp, z: _step(x_t, e, ab, abp, z, x0_ab=ab / abp)) \
         == "alpha_for_alpha_bar"
-    assert _named("ddpm_step", lambda *a: _step(*a, noise_scale="large")) == "fixed_large"
-    assert _named("ddpm_step", lambda *a: _step(*a, noise_scale="var")) == "variance_for_std"
-    assert _named("ddpm_step", lambda *a: _step(*a, ret="x0_hat")) == "returns_x0_hat"
-    assert _named("ddpm_step", lambda *a: _step(*a, noise_scale="none")) == "no_noise"
+    assert named("ddpm_step", lambda *a: _step(*a, noise_scale="large")) == "fixed_large"
+    assert named("ddpm_step", lambda *a: _step(*a, noise_scale="var")) == "variance_for_std"
+    assert named("ddpm_step", lambda *a: _step(*a, ret="x0_hat")) == "returns_x0_hat"
+    assert named("ddpm_step", lambda *a: _step(*a, noise_scale="none")) == "no_noise"
 
 
 # ---- l_simple
@@ -105,8 +90,8 @@ def test_l_simple_solution_and_mistakes():
     assert check("l_simple", lambda m, x0, t, e, ab: torch.nn.functional.mse_loss(
         m(ab[t].sqrt().view(-1, 1, 1, 1).to(x0.dtype) * x0 + (1 - ab[t]).sqrt().view(-1, 1, 1, 1).to(x0.dtype) * e, t),
         e)).ok
-    assert _named("l_simple", lambda *a: _loss(*a, target="x0")) == "x0_target"
-    assert _named("l_simple", lambda *a: _loss(*a, sqrt=False)) == "no_sqrt"
-    assert _named("l_simple", lambda *a: _loss(*a, shift=1)) == "one_based"
-    assert _named("l_simple", lambda *a: _loss(*a, reduce="sum")) == "sum_not_mean"
-    assert _named("l_simple", lambda *a: _loss(*a, model_input="x0")) == "model_on_x0"
+    assert named("l_simple", lambda *a: _loss(*a, target="x0")) == "x0_target"
+    assert named("l_simple", lambda *a: _loss(*a, sqrt=False)) == "no_sqrt"
+    assert named("l_simple", lambda *a: _loss(*a, shift=1)) == "one_based"
+    assert named("l_simple", lambda *a: _loss(*a, reduce="sum")) == "sum_not_mean"
+    assert named("l_simple", lambda *a: _loss(*a, model_input="x0")) == "model_on_x0"

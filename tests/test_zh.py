@@ -5,13 +5,19 @@ translated and current; every generated notebook as the build makes it) are skip
 list what is missing. When it says ``complete`` they fail on any missing or stale translation, naming the
 notebook and the cell. Everything else here runs either way: the staleness machinery is tried on a copy.
 """
+import contextlib
 import importlib.util
 import json
+import os
 import re
+import secrets
 import shutil
+import socket
 import string
 import subprocess
 import sys
+import time
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -442,22 +448,76 @@ def _cjk_system_font() -> bool:
     return bool(fc and subprocess.run([fc, ":lang=zh"], capture_output=True, text=True).stdout.strip())
 
 
-@pytest.mark.browser
-def test_chinese_lecture_app_in_voila(tmp_path):
-    """Voilà serves notebooks/zh/lecture_explorer.ipynb: the Chinese text renders (no tofu), a slider moves the
-    picture. The screenshot is test-output/zh/lecture_zh.png."""
-    import os
-    import socket
-    import time
-
+def _require_chinese_browser():
+    """Skip (or fail, where BROWSER_ENV is set) without Chromium, Playwright or a Chinese system font."""
     from conftest import require_or_skip
 
     require_or_skip(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)", BROWSER_ENV)
     require_or_skip(importlib.util.find_spec("playwright") is not None, "Playwright is not installed", BROWSER_ENV)
     require_or_skip(_cjk_system_font(), CJK_FONT_HINT, BROWSER_ENV)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _server(cmd: list[str], log: Path, env: dict, ready, timeout: float):
+    """Run ``cmd`` in log's folder (its output to ``log``) until ``ready()`` no longer raises OSError; stop it after."""
+    server = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=log.parent, env=env)
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                ready()
+                break
+            except OSError:
+                assert server.poll() is None and time.time() < deadline, log.read_text()[-2000:]
+                time.sleep(0.5)
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@contextlib.contextmanager
+def _chromium_page(tmp_path: Path, height: int, shot: str, log: Path):
+    """A headless Chromium page, 1400 × ``height``; when the block fails, SHOTS/<shot>_FAILED.png and the texts."""
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": height},
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = ctx.new_page()
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(SHOTS / f"{shot}_FAILED.png"))
+            print(page.inner_text("body")[:1500], log.read_text()[-2000:])
+            raise
+        finally:
+            ctx.close()
+
+
+def _assert_no_tofu(page, selector: str):
+    glyphs = page.evaluate(_TOFU_JS, selector)
+    assert glyphs["a"] != glyphs["b"] and glyphs["a"] != glyphs["box"], \
+        f"Chinese characters render as boxes in {glyphs['font']}"
+
+
+@pytest.mark.browser
+def test_chinese_lecture_app_in_voila(tmp_path):
+    """Voilà serves notebooks/zh/lecture_explorer.ipynb: the Chinese text renders (no tofu), a slider moves the
+    picture. The screenshot is test-output/zh/lecture_zh.png."""
+    _require_chinese_browser()
     spec_dir = tmp_path / "jupyter" / "kernels" / "ddim-teach"   # this interpreter as the kernel, as test_browser does
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f",
@@ -467,68 +527,37 @@ def test_chinese_lecture_app_in_voila(tmp_path):
     course = tmp_path / "zh"
     course.mkdir()
     shutil.copy(ZH_DIR / "lecture_explorer.ipynb", course / "lecture_explorer.ipynb")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     log = tmp_path / "voila.log"
-    server = subprocess.Popen([str(Path(sys.executable).parent / "voila"), str(course / "lecture_explorer.ipynb"),
-                               "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-                              stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=2).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.time() < deadline, log.read_text()[-2000:]
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            ctx = p.chromium.launch_persistent_context(
-                str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1000},
-                args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-            page = ctx.new_page()
-            try:
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=120_000)
-                handle = page.locator(".widget-interact .widget-slider .noUi-handle").nth(1)
-                handle.wait_for(timeout=240_000)
-                page.locator("h1", has_text="DDIM 探索器").wait_for(timeout=60_000)
-                body = page.inner_text("body")
-                assert "课堂上可以试试" in body or "Things to try" in body
-                glyphs = page.evaluate(_TOFU_JS, "h1")
-                assert glyphs["a"] != glyphs["b"] and glyphs["a"] != glyphs["box"], \
-                    f"Chinese characters render as boxes in {glyphs['font']}"
-                img = lambda: page.locator(".widget-interact img").first.get_attribute("src")
-                page.wait_for_function("() => { const i = document.querySelector('.widget-interact img');"
-                                       " return i && i.getAttribute('src'); }", timeout=120_000)
-                before, readouts = img(), page.locator(".widget-interact .widget-readout").all_inner_texts()
-                handle.focus()
-                handle.press("ArrowRight")
-                page.wait_for_function("([old]) => { const i = document.querySelector('.widget-interact img');"
-                                       " return i && i.complete && i.getAttribute('src') !== old; }",
-                                       arg=[before], timeout=120_000)
-                assert page.locator(".widget-interact .widget-readout").all_inner_texts() != readouts
-                labels = page.locator(".widget-interact .widget-label").all_inner_texts()
-                page.screenshot(path=str(SHOTS / "lecture_zh.png"))
-                import inspect
+    cmd = [str(Path(sys.executable).parent / "voila"), str(course / "lecture_explorer.ipynb"),
+           "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    with _server(cmd, log, env, lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close(), 60), \
+            _chromium_page(tmp_path, 1000, "lecture_zh", log) as page:
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=120_000)
+        handle = page.locator(".widget-interact .widget-slider .noUi-handle").nth(1)
+        handle.wait_for(timeout=240_000)
+        page.locator("h1", has_text="DDIM 探索器").wait_for(timeout=60_000)
+        body = page.inner_text("body")
+        assert "课堂上可以试试" in body or "Things to try" in body
+        _assert_no_tofu(page, "h1")
+        img = lambda: page.locator(".widget-interact img").first.get_attribute("src")
+        page.wait_for_function("() => { const i = document.querySelector('.widget-interact img');"
+                               " return i && i.getAttribute('src'); }", timeout=120_000)
+        before, readouts = img(), page.locator(".widget-interact .widget-readout").all_inner_texts()
+        handle.focus()
+        handle.press("ArrowRight")
+        page.wait_for_function("([old]) => { const i = document.querySelector('.widget-interact img');"
+                               " return i && i.complete && i.getAttribute('src') !== old; }",
+                               arg=[before], timeout=120_000)
+        assert page.locator(".widget-interact .widget-readout").all_inner_texts() != readouts
+        labels = page.locator(".widget-interact .widget-label").all_inner_texts()
+        page.screenshot(path=str(SHOTS / "lecture_zh.png"))
+        import inspect
 
-                from ddim_teach import viz
-                if "lang" in inspect.signature(viz.explorer).parameters:   # once viz speaks Chinese
-                    assert "步数" in labels and "种子" in labels, labels
-                assert "Traceback" not in page.inner_text("body")
-            except Exception:
-                page.screenshot(path=str(SHOTS / "lecture_zh_FAILED.png"))
-                print(page.inner_text("body")[:1500], log.read_text()[-2000:])
-                raise
-            finally:
-                ctx.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        from ddim_teach import viz
+        if "lang" in inspect.signature(viz.explorer).parameters:   # once viz speaks Chinese
+            assert "步数" in labels and "种子" in labels, labels
+        assert "Traceback" not in page.inner_text("body")
 
 
 @pytest.mark.browser
@@ -536,29 +565,16 @@ def test_chinese_course_in_jupyterlab_with_chinese_menus(tmp_path):
     """What `make lab COURSE_LANG=zh` starts: JupyterLab on notebooks/zh with i18n/zh/jupyterlab's default
     locale zh_CN (the official language pack): the menus are Chinese and the Chinese index renders without tofu.
     The screenshot is test-output/zh/lab_zh.png."""
-    import os
-    import secrets
-    import socket
-    import time
-    import urllib.request
-
     from conftest import require_or_skip
 
-    require_or_skip(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)", BROWSER_ENV)
-    require_or_skip(importlib.util.find_spec("playwright") is not None, "Playwright is not installed", BROWSER_ENV)
-    require_or_skip(_cjk_system_font(), CJK_FONT_HINT, BROWSER_ENV)
+    _require_chinese_browser()
     require_or_skip(importlib.util.find_spec("jupyterlab_language_pack_zh_CN") is not None,
                     "the JupyterLab language pack is not installed (pip install jupyterlab-language-pack-zh-CN)",
                     BROWSER_ENV)
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
     course = tmp_path / "zh"
     course.mkdir()
     shutil.copy(ZH_DIR / "00_index.ipynb", course / "00_index.ipynb")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     token = secrets.token_hex(24)
     log = tmp_path / "lab.log"
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1",
@@ -566,40 +582,12 @@ def test_chinese_course_in_jupyterlab_with_chinese_menus(tmp_path):
            f"--LabApp.app_settings_dir={ROOT / 'i18n' / 'zh' / 'jupyterlab'}",   # as the Makefile passes it
            f"--LabApp.user_settings_dir={tmp_path / 'user'}", f"--LabApp.workspaces_dir={tmp_path / 'ws'}"]
     assert "--LabApp.app_settings_dir=$(CURDIR)/i18n/zh/jupyterlab" in (ROOT / "Makefile").read_text()
-    server = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=tmp_path, env=os.environ)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None and time.time() < deadline, log.read_text()[-2000:]
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            ctx = p.chromium.launch_persistent_context(
-                str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 900},
-                args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-            page = ctx.new_page()
-            try:
-                page.goto(f"http://127.0.0.1:{port}/lab/tree/00_index.ipynb?token={token}", timeout=120_000)
-                page.locator(".jp-RenderedMarkdown h1", has_text="课程目录").wait_for(timeout=180_000)
-                menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-                assert "文件" in menus and "编辑" in menus, f"JupyterLab's menus are not in Chinese: {menus}"
-                glyphs = page.evaluate(_TOFU_JS, ".jp-RenderedMarkdown h1")
-                assert glyphs["a"] != glyphs["b"] and glyphs["a"] != glyphs["box"], \
-                    f"Chinese characters render as boxes in {glyphs['font']}"
-                page.screenshot(path=str(SHOTS / "lab_zh.png"))
-            except Exception:
-                page.screenshot(path=str(SHOTS / "lab_zh_FAILED.png"))
-                print(page.inner_text("body")[:1500], log.read_text()[-2000:])
-                raise
-            finally:
-                ctx.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    status = f"http://127.0.0.1:{port}/api/status?token={token}"
+    with _server(cmd, log, os.environ, lambda: urllib.request.urlopen(status, timeout=2).close(), 120), \
+            _chromium_page(tmp_path, 900, "lab_zh", log) as page:
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/00_index.ipynb?token={token}", timeout=120_000)
+        page.locator(".jp-RenderedMarkdown h1", has_text="课程目录").wait_for(timeout=180_000)
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert "文件" in menus and "编辑" in menus, f"JupyterLab's menus are not in Chinese: {menus}"
+        _assert_no_tofu(page, ".jp-RenderedMarkdown h1")
+        page.screenshot(path=str(SHOTS / "lab_zh.png"))

@@ -11,7 +11,8 @@ alpha_bar_prev = 1, eta = 0 and eta = 1, a skip of many timesteps, float32 and f
   with a known mistake (many of them are the pitfalls clinic's broken updates, :mod:`ddim_teach.pitfalls`);
 * ``✗ ddim_step: not implemented yet …`` for a stub, and one clear line for None, a wrong shape or dtype.
 
-Each chapter registers its exercises in ``ddim_teach/exercises/chNN.py``; :data:`EXERCISES` lists them all.
+Each chapter registers its exercises in ``ddim_teach/exercises/chNN.py`` (what their case builders share is in
+``_cases.py``); :data:`EXERCISES` lists them all.
 """
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
             return None
         d = float((g - w).abs().nan_to_num(posinf=math.inf).max())
         return (f"max |difference| {d:.3g}{where}", d)
-    if isinstance(want, bool) or isinstance(want, str):
+    if isinstance(want, (bool, str)):
         return None if got == want else (f"got {got!r}{where}, expected a different value", math.nan)
     if isinstance(want, numbers.Number):
         if isinstance(got, torch.Tensor) and got.numel() == 1:

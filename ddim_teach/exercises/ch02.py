@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import elbo, pitfalls, samplers, schedules
+from .. import elbo, pitfalls, samplers
 from ..oracles import GaussianOracle
 from . import Case, Exercise, Mistake, register
-
-_F64 = torch.float64
-_S = schedules.make_schedule("linear", 1000)
-_ONE = torch.tensor(1.0, dtype=_F64)
-
-
-def _ab(t: int) -> torch.Tensor:
-    return _S.alpha_bar(t)
+from ._cases import F64 as _F64, ONE as _ONE, SCHEDULE as _S, alpha_bar as _ab
 
 
 def _pairs():

@@ -9,14 +9,9 @@ from typing import Optional
 import sympy as sp
 import torch
 
-from .. import ddim_derivation, family, samplers, schedules
+from .. import ddim_derivation, family, samplers
 from . import Case, Exercise, Mistake, register
-
-_SCHEDULE = schedules.make_schedule("linear", 1000)
-
-
-def _ab(t: int) -> torch.Tensor:
-    return _SCHEDULE.alpha_bar(t)
+from ._cases import F64 as _F64, ONE as _ONE, alpha_bar as _ab
 
 
 # ------------------------------------------------------------------------------------------ 3.1 ddim_coefficients
@@ -120,7 +115,7 @@ def _sigma_cases():
             Case((_ab(500), _ab(499), 0.5), "η = 0.5, one step", label_zh="η = 0.5（单步）"),
             Case((_ab(999), _ab(99), 0.5), "η = 0.5, a skip of 900 steps", label_zh="η = 0.5（跳过 900 步）"),
             Case((_ab(300), _ab(100), 0.3), "η = 0.3, a skip of 200 steps", label_zh="η = 0.3（跳过 200 步）"),
-            Case((_ab(50), torch.tensor(1.0, dtype=torch.float64), 1.0), "last step (ᾱ_prev = 1), η = 1",
+            Case((_ab(50), _ONE, 1.0), "last step (ᾱ_prev = 1), η = 1",
                  label_zh="η = 1 的最后一步（ᾱ_prev = 1）")]
 
 
@@ -175,13 +170,13 @@ register(Exercise(
 
 def _mean_cases():
     g = torch.Generator().manual_seed(3)
-    x0, x_t = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)
-    one = torch.tensor(1.0, dtype=torch.float64)
-    return [Case((x0, x_t, _ab(700), _ab(650), torch.zeros((), dtype=torch.float64)), "σ = 0 (η = 0)", label_zh="σ = 0（η = 0）"),
+    x0, x_t = torch.randn(5, 3, generator=g, dtype=_F64), torch.randn(5, 3, generator=g, dtype=_F64)
+    zero = torch.zeros((), dtype=_F64)
+    return [Case((x0, x_t, _ab(700), _ab(650), zero), "σ = 0 (η = 0)", label_zh="σ = 0（η = 0）"),
             Case((x0, x_t, _ab(700), _ab(650), samplers.ddim_sigma(_ab(700), _ab(650), 1.0)), "σ² = β̃ (η = 1)", label_zh="σ² = β̃（η = 1）"),
             Case((x0, x_t, _ab(900), _ab(300), samplers.ddim_sigma(_ab(900), _ab(300), 0.5)),
                  "η = 0.5, a skip of 600 steps", label_zh="η = 0.5（跳过 600 步）"),
-            Case((x0, x_t, _ab(40), one, torch.zeros((), dtype=torch.float64)), "last step (ᾱ_prev = 1)", label_zh="最后一步（ᾱ_prev = 1）"),
+            Case((x0, x_t, _ab(40), _ONE, zero), "last step (ᾱ_prev = 1)", label_zh="最后一步（ᾱ_prev = 1）"),
             Case((x0.float(), x_t.float(), _ab(500), _ab(480), samplers.ddim_sigma(_ab(500), _ab(480), 0.7)),
                  "float32 batch, η = 0.7", label_zh="float32 批次（η = 0.7）")]
 

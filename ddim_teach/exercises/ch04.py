@@ -11,14 +11,7 @@ import torch
 
 from .. import pitfalls, samplers, schedules
 from . import Case, Exercise, Mistake, register
-
-_F64 = torch.float64
-_S = schedules.make_schedule("linear", 1000)
-_ONE = torch.tensor(1.0, dtype=_F64)
-
-
-def _ab(t: int) -> torch.Tensor:
-    return _S.alpha_bar(t)
+from ._cases import F64 as _F64, ONE as _ONE, SCHEDULE as _S, ddim_step_case
 
 
 # ------------------------------------------------------------------------------------------ 4.1 ddim_step
@@ -26,13 +19,9 @@ def _ab(t: int) -> torch.Tensor:
 def _step_cases():
     g = torch.Generator().manual_seed(41)
 
-    def xs(dtype=_F64, shape=(3, 1, 4, 4)):
-        return tuple(torch.randn(shape, generator=g, dtype=_F64).to(dtype) for _ in range(3))   # x_t, eps_hat, z
-
     def case(label, label_zh, t, t_prev, eta, dtype=_F64):
-        x, eps, z = xs(dtype)
-        abp = _ONE if t_prev is None else _ab(t_prev)
-        return Case((x, eps, _ab(t), abp, eta, z), label, label_zh=label_zh)
+        x, eps, z = (torch.randn(3, 1, 4, 4, generator=g, dtype=_F64) for _ in range(3))   # fresh for each case
+        return ddim_step_case(label, label_zh, x, eps, t, t_prev, eta, z, dtype)
 
     return [case("η = 0 at t = 500 → 480", "η = 0，t = 500 → 480", 500, 480, 0.0),
             case("η = 1 at t = 500 → 480", "η = 1，t = 500 → 480", 500, 480, 1.0),
@@ -44,14 +33,10 @@ def _step_cases():
             case("float32 batch at η = 0 (999 → 899)", "float32 批次，η = 0（999 → 899）", 999, 899, 0.0, torch.float32)]
 
 
-def _step_reference(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise):
-    return samplers.ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise)
-
-
 register(Exercise(
     name="ddim_step", chapter=4,
     signature="ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise) -> x_prev or (x_prev, x0_hat)",
-    reference=_step_reference, cases=_step_cases, output="first",
+    reference=samplers.ddim_step, cases=_step_cases, output="first",
     doc="one DDIM step, eq. 12 with σ_t(η) of eq. 16",
     mistakes=(
         Mistake("sigma_squared", "σ² used where σ is meant (the noise is σ_t² z)",
@@ -105,10 +90,6 @@ def _ts_cases():
             Case((1000, 1000, "trailing"), "trailing with S = T = 1000", label_zh="trailing，S = T = 1000")]
 
 
-def _ts_reference(T, steps, spacing):
-    return schedules.timesteps(T, steps, spacing)
-
-
 def _ts_one_based(T, steps, spacing):
     if spacing == "leading":
         return (torch.arange(steps) * (T // steps) + 1).flip(0)
@@ -138,7 +119,7 @@ def _ts_linspace(T, steps, spacing):
 register(Exercise(
     name="timesteps", chapter=4,
     signature="timesteps(T, steps, spacing) -> LongTensor of `steps` timesteps, descending (spacing 'leading' or 'trailing')",
-    reference=_ts_reference, cases=_ts_cases,
+    reference=schedules.timesteps, cases=_ts_cases,
     doc="the leading and trailing timestep lists (0-based, noisiest first)",
     mistakes=(
         Mistake("one_based", "1-based timesteps (t = 1 … T)",

@@ -10,9 +10,7 @@ import torch
 
 from .. import samplers, schedules
 from . import Case, Exercise, Mistake, register
-
-_F64 = torch.float64
-_S = schedules.make_schedule("linear", 1000)
+from ._cases import F64 as _F64, SCHEDULE as _S
 
 
 def _cases(seed: int, ts=(500, 999, 0, 100)):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import ode, schedules
+from .. import ode
 from . import Case, Exercise, Mistake, register
+from ._cases import SCHEDULE as _SCHEDULE, randn as _randn
 
-_SCHEDULE = schedules.make_schedule("linear", 1000)
 _MU, _S = 2.0, 0.5          # Gaussian data N(μ, s²): the exact ε̂ is known in closed form
 
 
@@ -24,10 +24,6 @@ def _ab_of(sigma) -> torch.Tensor:
     return 1 / (1 + torch.as_tensor(sigma, dtype=torch.float64) ** 2)
 
 
-def _batch(shape, dtype=torch.float64, seed=0, scale=1.0):
-    return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
-
-
 # ------------------------------------------------------------------------------------------ 6.1 ode_coordinates
 
 def _coordinate_reference(x_t, alpha_bar_t):
@@ -35,7 +31,7 @@ def _coordinate_reference(x_t, alpha_bar_t):
 
 
 def _coordinate_cases():
-    x = _batch((4, 1, 3, 3))
+    x = _randn((4, 1, 3, 3), 0)
     return [Case((x, _SCHEDULE.alpha_bar(999)), "t = 999 (σ ≈ 157)", label_zh="t = 999（σ ≈ 157）"),
             Case((x, _SCHEDULE.alpha_bar(500)), "t = 500", label_zh="t = 500"),
             Case((x, _SCHEDULE.alpha_bar(0)), "t = 0 (σ ≈ 0.01)", label_zh="t = 0（σ ≈ 0.01）"),
@@ -88,7 +84,7 @@ def _euler_reference(x_bar, sigma, sigma_next, eps_hat):
 
 def _euler_cases():
     zero = torch.zeros((), dtype=torch.float64)
-    xb, e = _batch((3, 1, 4, 4), seed=1, scale=20.0), _batch((3, 1, 4, 4), seed=2)
+    xb, e = _randn((3, 1, 4, 4), 1, scale=20.0), _randn((3, 1, 4, 4), 2)
     return [Case((xb, _sig(999), _sig(979), e), "t = 999 → 979", label_zh="t = 999 → 979"),
             Case((xb, _sig(500), _sig(480), e), "t = 500 → 480", label_zh="t = 500 → 480"),
             Case((xb, _sig(999), _sig(0), e), "a skip of 999 steps", label_zh="跳过 999 步"),
@@ -154,7 +150,7 @@ def _heun_reference(eps_fn, x_bar, sigma, sigma_next):
 
 def _heun_cases():
     zero = torch.zeros((), dtype=torch.float64)
-    xb = _MU + _batch((5, 2), seed=3, scale=3.0)
+    xb = _MU + _randn((5, 2), 3, scale=3.0)
     return [Case((gaussian_eps, xb, _sig(600), _sig(500)), "t = 600 → 500", label_zh="t = 600 → 500"),
             Case((gaussian_eps, xb, _sig(200), _sig(100)), "t = 200 → 100", label_zh="t = 200 → 100"),
             Case((gaussian_eps, xb, _sig(999), _sig(300)), "a skip of 700 steps", label_zh="跳过 700 步"),

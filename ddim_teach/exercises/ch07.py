@@ -11,17 +11,7 @@ import torch
 from .. import oracles, samplers, schedules
 from ..pitfalls import returns_x0_hat
 from . import Case, Exercise, Mistake, register
-
-_SCHEDULE = schedules.make_schedule("linear", 1000)
-_ONE = torch.tensor(1.0, dtype=torch.float64)
-
-
-def _ab(t: int) -> torch.Tensor:
-    return _SCHEDULE.alpha_bars[t]
-
-
-def _randn(shape, seed, dtype=torch.float64):
-    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
+from ._cases import ONE as _ONE, SCHEDULE as _SCHEDULE, alpha_bar as _ab, randn as _randn
 
 
 # ------------------------------------------------------------------------------------------ 7.1 invert_step
@@ -91,10 +81,6 @@ register(Exercise(
 
 # ------------------------------------------------------------------------------------------ 7.2 slerp
 
-def _slerp_reference(z0, z1, alpha):
-    return samplers.slerp(z0, z1, alpha)
-
-
 def _slerp_cases():
     a, b = _randn((3, 1, 4, 4), 10), _randn((3, 1, 4, 4), 11)
     near = a + 1e-3 * _randn((3, 1, 4, 4), 12)
@@ -131,7 +117,7 @@ def _slerp_swapped(z0, z1, a):
 register(Exercise(
     name="slerp", chapter=7,
     signature="slerp(z0, z1, alpha) -> z   (z0, z1 of shape (B, ...); alpha a float)",
-    reference=_slerp_reference,
+    reference=samplers.slerp,
     cases=_slerp_cases,
     mistakes=(
         Mistake("lerp", "linear interpolation (1 − α) z0 + α z1", "a straight line cuts inside the sphere; walk along "

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import pitfalls, samplers, schedules
+from .. import pitfalls, samplers
 from . import Case, Exercise, Mistake, register
-
-_SCHEDULE = schedules.make_schedule("linear", 1000)
-_ONE = torch.tensor(1.0, dtype=torch.float64)
+from ._cases import ONE as _ONE, SCHEDULE as _SCHEDULE, alpha_bar as _ab, ddim_step_case, randn as _randn
 
 
 def mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None):
@@ -35,26 +33,14 @@ def mystery_step_2(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=Non
     return x_prev, x0_hat
 
 
-def _ab(t: int) -> torch.Tensor:
-    return _SCHEDULE.alpha_bars[t]
-
-
-def _randn(shape, seed, dtype=torch.float64):
-    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
-
-
-def _step_reference(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None):
-    return samplers.ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise)
-
-
 def _step_cases():
     x, e, z = _randn((4, 1, 5, 5), 0), _randn((4, 1, 5, 5), 1), _randn((4, 1, 5, 5), 2)
-    return [Case((x, e, _ab(500), _ab(450), 0.0, None), "η = 0, t = 500 → 450", label_zh="η = 0，t = 500 → 450"),
-            Case((x, e, _ab(500), _ab(450), 1.0, z), "η = 1, t = 500 → 450", label_zh="η = 1，t = 500 → 450"),
-            Case((x, e, _ab(999), _ab(899), 0.5, z), "η = 0.5, first step t = 999 → 899", label_zh="η = 0.5，第一步 t = 999 → 899"),
-            Case((x, e, _ab(999), _ab(99), 1.0, z), "η = 1, a skip of 900 timesteps", label_zh="η = 1，跳过 900 个时间步"),
-            Case((x, e, _ab(49), _ONE, 1.0, z), "last step (ᾱ_prev = 1), η = 1", label_zh="最后一步（ᾱ_prev = 1），η = 1"),
-            Case((x.float(), e.float(), _ab(300), _ab(200), 1.0, z.float()), "float32 batch, η = 1", label_zh="float32 批次，η = 1")]
+    return [ddim_step_case("η = 0, t = 500 → 450", "η = 0，t = 500 → 450", x, e, 500, 450, 0.0, None),
+            ddim_step_case("η = 1, t = 500 → 450", "η = 1，t = 500 → 450", x, e, 500, 450, 1.0, z),
+            ddim_step_case("η = 0.5, first step t = 999 → 899", "η = 0.5，第一步 t = 999 → 899", x, e, 999, 899, 0.5, z),
+            ddim_step_case("η = 1, a skip of 900 timesteps", "η = 1，跳过 900 个时间步", x, e, 999, 99, 1.0, z),
+            ddim_step_case("last step (ᾱ_prev = 1), η = 1", "最后一步（ᾱ_prev = 1），η = 1", x, e, 49, None, 1.0, z),
+            ddim_step_case("float32 batch, η = 1", "float32 批次，η = 1", x, e, 300, 200, 1.0, z, torch.float32)]
 
 
 # ------------------------------------------------------------------------------------------ 8.1 fix_mystery_step
@@ -80,7 +66,7 @@ def _fix_noise_dropped(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
 register(Exercise(
     name="fix_mystery_step", chapter=8,
     signature="fix_mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None) -> (x_prev, x0_hat) or x_prev",
-    reference=_step_reference,
+    reference=samplers.ddim_step,
     cases=_step_cases,
     mistakes=(
         Mistake("unchanged", "the mystery's bug is still there: σ = η √(1 − ᾱ_prev)",
@@ -118,7 +104,7 @@ def _fix2_sqrt_in_numerator(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
 register(Exercise(
     name="fix_mystery_step_2", chapter=8,
     signature="fix_mystery_step_2(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None) -> (x_prev, x0_hat) or x_prev",
-    reference=_step_reference,
+    reference=samplers.ddim_step,
     cases=_step_cases,
     mistakes=(
         Mistake("unchanged", "the mystery's bug is still there: x̂₀ divided by ᾱ_t",
