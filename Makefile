@@ -1,5 +1,5 @@
 # Two commands: `make lab` opens the course, `make test` runs every test (`make test-fast`: the package
-# tests only, in under a minute). Each sets itself up. ddim-teach needs Python 3.11 or newer.
+# tests only, about a minute on 2 cores: docs/RESULTS.md). Each sets itself up. ddim-teach needs Python 3.11 or newer.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -81,7 +81,7 @@ lecture: setup-course
 test: setup
 	OMP_NUM_THREADS=2 $(PY) -m pytest
 
-# The package tests without notebooks, the browser or anything marked slow: the inner loop, under a minute.
+# The package tests without notebooks, the browser or anything marked slow: the inner loop (its run time: docs/RESULTS.md).
 test-fast: setup
 	OMP_NUM_THREADS=2 $(PY) -m pytest tests -q -m "not slow and not notebook and not browser"
 

@@ -54,7 +54,7 @@ def empty_data_folder():
 
 
 # Tests measured at several seconds each on the 2-core CPU (pytest --durations), marked `slow` here so that
-# `make test-fast` stays under a minute. A test file may instead carry @pytest.mark.slow itself.
+# `make test-fast` stays short (its run time is in docs/RESULTS.md). A test file may instead carry @pytest.mark.slow itself.
 SLOW = {
     "test_samplers.py::test_gaussian_oracle_maps_noise_to_data",
     "test_samplers.py::test_ddim_eta1_all_steps_is_ddpm",
