@@ -11,11 +11,12 @@ Forward process (DDPM eq. 4):  q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alph
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
 import torch
+
+from . import checks, formulas
 
 SCHEDULES = ("linear", "scaled_linear", "cosine", "sigmoid")
 SPACINGS = ("leading", "trailing", "linspace", "quad")
@@ -23,13 +24,6 @@ PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
 
 
 _DEFAULT_RANGE = {"linear": (1e-4, 0.02), "scaled_linear": (0.00085, 0.012), "sigmoid": (1e-4, 0.02)}
-
-
-def _real(v, name: str, lo: float, hi: float, lo_open: bool = True) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v) \
-            or not (lo < v if lo_open else lo <= v) or not v <= hi:
-        raise ValueError(f"{name} must be a number in {'(' if lo_open else '['}{lo}, {hi}], got {v!r}")
-    return float(v)
 
 
 def make_betas(name: str, T: int = 1000, beta_start: float | None = None, beta_end: float | None = None,
@@ -57,8 +51,8 @@ def make_betas(name: str, T: int = 1000, beta_start: float | None = None, beta_e
         if given:
             raise ValueError(f"the cosine schedule takes no {' or '.join(given)} (its betas come from "
                              "cos^2, Nichol & Dhariwal eq. 17); use cosine_s or max_beta, or another schedule")
-        s = 0.008 if cosine_s is None else _real(cosine_s, "cosine_s", 0.0, 1.0, lo_open=False)
-        cap = 0.999 if max_beta is None else _real(max_beta, "max_beta", 0.0, 1.0)
+        s = 0.008 if cosine_s is None else checks.real(cosine_s, "cosine_s", 0.0, 1.0, lo_open=False)
+        cap = 0.999 if max_beta is None else checks.real(max_beta, "max_beta", 0.0, 1.0)
 
         def f(t):
             return math.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2
@@ -67,8 +61,8 @@ def make_betas(name: str, T: int = 1000, beta_start: float | None = None, beta_e
     if given:
         raise ValueError(f"{' and '.join(given)} belong(s) to the cosine schedule, not {name!r}")
     d0, d1 = _DEFAULT_RANGE[name]
-    b0 = d0 if beta_start is None else _real(beta_start, "beta_start", 0.0, 1.0)
-    b1 = d1 if beta_end is None else _real(beta_end, "beta_end", 0.0, 1.0)
+    b0 = d0 if beta_start is None else checks.real(beta_start, "beta_start", 0.0, 1.0)
+    b1 = d1 if beta_end is None else checks.real(beta_end, "beta_end", 0.0, 1.0)
     if not b0 < b1:
         raise ValueError(f"beta_start ({b0}) must be smaller than beta_end ({b1}): betas grow with t "
                          "(the arguments may be swapped)")
@@ -95,32 +89,6 @@ def rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
     ab = sqrt_ab ** 2
     alphas = torch.cat([ab[:1], ab[1:] / ab[:-1]])
     return 1 - alphas
-
-
-def _bcast(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Gather-free broadcast: a of shape (B,) -> (B, 1, 1, ...) in x's dtype, on x's device."""
-    return a.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1))).to(x.device)
-
-
-def _as_timesteps(t, what: str = "timestep") -> torch.Tensor:
-    """Integer timesteps as a LongTensor (on the CPU). Floats are accepted only when whole (500.0);
-    500.7 is an error, never truncated."""
-    if isinstance(t, torch.Tensor):
-        t = t.detach().cpu()
-    elif isinstance(t, bool):
-        raise ValueError(f"{what} must be an integer, got {t!r}")
-    try:
-        t = torch.as_tensor(t)
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise ValueError(f"{what} must be an integer or a list/tensor of integers, got {t!r}") from e
-    if t.dtype == torch.bool or t.is_complex():
-        raise ValueError(f"{what} must be integers, got dtype {t.dtype}")
-    if t.is_floating_point():
-        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
-            bad = t[~torch.isfinite(t) | (t != t.round())].flatten()[:4].tolist()
-            raise ValueError(f"{what} must be integers (0-based indices into the schedule), got {bad}; "
-                             "they are not rounded or truncated for you")
-    return t.long()
 
 
 @dataclass(eq=False)
@@ -151,7 +119,7 @@ class Schedule:
                              f"{float(b[i + 1]):.3g} (reversed order?)")
         self.betas = b
         self.alphas = 1 - b
-        self.alpha_bars = torch.cumprod(self.alphas, 0)
+        self.alpha_bars = formulas.alpha_bar_from_betas(b)
 
     @property
     def T(self) -> int:
@@ -164,87 +132,56 @@ class Schedule:
 
     @property
     def posterior_variance(self) -> torch.Tensor:
-        """beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) * beta_t (DDPM eq. 7), alpha_bar_{-1} = 1."""
-        ab_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alpha_bars[:-1]])
-        return (1 - ab_prev) / (1 - self.alpha_bars) * self.betas
+        """beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) * beta_t (DDPM eq. 7), alpha_bar_{-1} = 1
+        (:func:`ddim_teach.formulas.posterior_variance` for every t)."""
+        ab_prev = formulas.alpha_bar_at(self.alpha_bars, torch.arange(self.T) - 1)
+        return formulas.posterior_variance(self.alpha_bars, ab_prev)
 
     def alpha_bar(self, t) -> torch.Tensor:
         """alpha_bar at integer timestep(s) t; t = -1 means "before the first step", alpha_bar = 1."""
-        t = _as_timesteps(t)
+        t = checks.integer_timesteps(t)
         if ((t < -1) | (t >= self.T)).any():
             raise ValueError(f"timestep out of range: allowed -1 (clean) .. {self.T - 1}, got {t.tolist()}")
-        ab = torch.cat([torch.ones(1, dtype=torch.float64), self.alpha_bars])
-        return ab[t + 1]
+        return formulas.alpha_bar_at(self.alpha_bars, t)
 
     def _t(self, t, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 1:
             got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must be a floating-point tensor with a batch dimension, got {got}")
-        t = _as_timesteps(t)  # the table lives on the CPU
+        t = checks.integer_timesteps(t)  # the table lives on the CPU
         if t.dim() == 0:
             t = t.expand(x.shape[0])
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must be one integer or one per batch element, shape ({x.shape[0]},); "
                              f"got shape {tuple(t.shape)}")
-        return _bcast(self.alpha_bar(t), x)
+        return formulas.per_sample(self.alpha_bar(t), x)
 
-    # --- forward process -------------------------------------------------
+    # --- the formulas of ddim_teach.formulas, at integer timesteps (one ᾱ per batch element, in x's dtype) ---
     def q_sample(self, x0: torch.Tensor, t, noise: torch.Tensor) -> torch.Tensor:
         """x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps (DDPM eq. 4), t per batch element."""
-        if not isinstance(noise, torch.Tensor) or noise.shape != x0.shape:
-            if not isinstance(noise, torch.Tensor):
-                raise ValueError(f"noise must be a tensor shaped like x0, got {type(noise).__name__}")
-            raise ValueError(f"noise shape {tuple(noise.shape)} differs from x0 shape {tuple(x0.shape)}")
-        ab = self._t(t, x0)
-        return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+        if not isinstance(noise, torch.Tensor):
+            raise TypeError(f"noise must be a tensor shaped like x0, got {type(noise).__name__}")
+        return formulas.q_sample(x0, noise, self._t(t, x0))
 
-    # --- conversions between parameterisations --------------------------
-    # x0 <-> eps have one source, samplers.predict_x0 and samplers.eps_from_x0; these look up alpha_bar_t.
     def x0_from_eps(self, x_t, t, eps):
-        """x0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)  (DDIM eq. 9; :func:`samplers.predict_x0`)."""
-        from .samplers import predict_x0
-        return predict_x0(x_t, eps, self._t(t, x_t))
+        """x0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)  (DDIM eq. 9)."""
+        return formulas.predict_x0(x_t, eps, self._t(t, x_t))
 
     def eps_from_x0(self, x_t, t, x0):
-        """eps = (x_t - sqrt(alpha_bar_t) x0) / sqrt(1 - alpha_bar_t)  (:func:`samplers.eps_from_x0`)."""
-        from .samplers import eps_from_x0
-        return eps_from_x0(x_t, x0, self._t(t, x_t))
+        """eps = (x_t - sqrt(alpha_bar_t) x0) / sqrt(1 - alpha_bar_t)."""
+        return formulas.eps_from_x0(x_t, x0, self._t(t, x_t))
 
     def v_from(self, x0, t, eps):
         """v = sqrt(alpha_bar_t) eps - sqrt(1 - alpha_bar_t) x0  (Salimans & Ho 2022)."""
-        ab = self._t(t, x0)
-        return ab.sqrt() * eps - (1 - ab).sqrt() * x0
+        return formulas.v_from(x0, eps, self._t(t, x0))
 
     def eps_from_v(self, x_t, t, v):
         """eps = sqrt(1 - alpha_bar_t) x_t + sqrt(alpha_bar_t) v."""
-        ab = self._t(t, x_t)
-        return (1 - ab).sqrt() * x_t + ab.sqrt() * v
+        return formulas.eps_from_v(x_t, v, self._t(t, x_t))
 
     def x0_from_v(self, x_t, t, v):
         """x0 = sqrt(alpha_bar_t) x_t - sqrt(1 - alpha_bar_t) v."""
-        ab = self._t(t, x_t)
-        return ab.sqrt() * x_t - (1 - ab).sqrt() * v
-
-    def to_eps(self, model_output, x_t, t, prediction_type: str = "epsilon"):
-        """Convert a model's output of the given ``prediction_type`` (diffusers' word) to eps_hat."""
-        if prediction_type == "epsilon":
-            return model_output
-        if prediction_type == "sample":
-            return self.eps_from_x0(x_t, t, model_output)
-        if prediction_type == "v_prediction":
-            return self.eps_from_v(x_t, t, model_output)
-        raise ValueError(f"unknown prediction_type {prediction_type!r}; choose one of {', '.join(PREDICTION_TYPES)}")
-
-    def to_x0(self, model_output, x_t, t, prediction_type: str = "epsilon"):
-        """Convert a model's output to x0_hat. v and x0 predictions convert directly (defined at alpha_bar = 0,
-        zero terminal SNR); eps goes through eq. 9, which needs alpha_bar > 0."""
-        if prediction_type == "epsilon":
-            return self.x0_from_eps(x_t, t, model_output)
-        if prediction_type == "sample":
-            return model_output
-        if prediction_type == "v_prediction":
-            return self.x0_from_v(x_t, t, model_output)
-        raise ValueError(f"unknown prediction_type {prediction_type!r}; choose one of {', '.join(PREDICTION_TYPES)}")
+        return formulas.x0_from_v(x_t, v, self._t(t, x_t))
 
     def to_dict(self) -> dict:
         return {"name": self.name, "T": self.T}
@@ -254,7 +191,7 @@ def make_schedule(name: str = "linear", T: int = 1000, *, rescale_to_zero_snr: b
     """A :class:`Schedule` by name (see :func:`make_betas`), optionally rescaled to zero terminal SNR.
 
     A zero-terminal-SNR schedule has alpha_bar = 0 at t = T - 1; sampling from there needs a v- or
-    x0-predicting model (``samplers.sample(..., prediction_type="v_prediction")``)."""
+    x0-predicting model (``denoiser.Denoiser(model, schedule, prediction_type="v_prediction")``)."""
     if not isinstance(rescale_to_zero_snr, bool):
         raise ValueError(f"rescale_to_zero_snr must be True or False, got {rescale_to_zero_snr!r}")
     betas = make_betas(name, T, **kwargs)
@@ -263,19 +200,6 @@ def make_schedule(name: str = "linear", T: int = 1000, *, rescale_to_zero_snr: b
         betas = rescale_zero_terminal_snr(betas)
         label += "+zero_snr"
     return Schedule(betas, name=label)
-
-
-def _check_timesteps(ts: torch.Tensor, T: int) -> torch.Tensor:
-    if ts.dim() != 1 or len(ts) == 0:
-        raise ValueError("timesteps must be a non-empty 1-D list")
-    if ((ts < 0) | (ts >= T)).any():
-        raise ValueError(f"timesteps must lie in [0, {T}) (0-based; {T - 1} is the noisiest), got {ts.tolist()}")
-    if len(ts) > 1 and not (ts[:-1] > ts[1:]).all():
-        dup = len(torch.unique(ts)) < len(ts)
-        what = "contain duplicates" if dup else "are not strictly descending"
-        raise ValueError(f"timesteps {what}: {ts.tolist()[:12]}{'...' if len(ts) > 12 else ''}; "
-                         "give them strictly descending, noisiest first")
-    return ts
 
 
 def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "trailing",
@@ -309,8 +233,7 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
             spacing = spacing.detach().cpu()
         elif not hasattr(spacing, "__iter__"):
             raise ValueError(f"spacing must be one of {', '.join(SPACINGS)} or a list of timesteps, got {spacing!r}")
-        return _check_timesteps(_as_timesteps(list(spacing) if not isinstance(spacing, torch.Tensor) else spacing,
-                                              "timesteps"), T)
+        return checks.descending_timesteps(list(spacing) if not isinstance(spacing, torch.Tensor) else spacing, T)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
         raise ValueError(f"steps must be an integer in 1..{T} (T={T}), got {steps!r}")
     S = steps
@@ -336,4 +259,4 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
         raise ValueError(f"unknown spacing {spacing!r}; choose one of {', '.join(SPACINGS)} or pass a list")
     if steps_offset and spacing != "leading":
         raise ValueError("steps_offset applies only to 'leading' spacing")
-    return _check_timesteps(ts, T)
+    return checks.descending_timesteps(ts, T)
