@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from . import cli, data, metrics, samplers
+from .denoiser import Denoiser
 from .pretrained import load_classifier, load_pretrained
 
 ETAS = (0.0, 0.2, 0.5, 1.0, "sigma_hat")
@@ -135,8 +136,10 @@ def sampler_variants(model, schedule, clf, n=512, seed=0):
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
     rows = []
     for label, kw in SAMPLER_VARIANTS:
-        x = samplers.sample(model, schedule, x_T, **{"steps": 50, **kw}, eta=0.0, record_every=None,
-                            progress=False).final
+        kw = {"steps": 50, **kw}
+        clip = kw.pop("clip_sample", False)  # clipping belongs to the denoiser, not the sampler
+        net = Denoiser(model, schedule, clip_sample=True) if clip else model
+        x = samplers.sample(net, schedule, x_T, **kw, eta=0.0, record_every=None, progress=False).final
         probs = metrics.probabilities(clf, x)
         rows.append((label, metrics.mnist_fd(clf, x, ref), metrics.confidence(probs), float(probs.max(1).values.mean())))
     return rows

@@ -53,10 +53,11 @@ def eta(value) -> float:
     return float(value)
 
 
-def alpha_bar(a, name: str, allow_zero: bool = True, allow_one: bool = True) -> torch.Tensor:
+def alpha_bar(a, name: str, allow_zero: bool = True, allow_one: bool = True, zero_means: str | None = None) -> torch.Tensor:
     """An alpha_bar argument: a number or 0-dim tensor becomes a float64 0-dim tensor; a tensor with
     dimensions (e.g. shape (B, 1, 1, 1), to broadcast against x) is kept as given. Values must lie in
-    [0, 1], with the ends excluded where a formula divides by sqrt(alpha_bar) or sqrt(1 - alpha_bar)."""
+    [0, 1], with the ends excluded where a formula divides by sqrt(alpha_bar) or sqrt(1 - alpha_bar);
+    ``zero_means`` says why 0 is excluded (default: x0_hat cannot be recovered from eps_hat there)."""
     if isinstance(a, bool) or not isinstance(a, (numbers.Real, torch.Tensor)):
         raise TypeError(f"{name} must be a number or a tensor, got {type(a).__name__}")
     if isinstance(a, torch.Tensor) and a.dim() > 0:
@@ -75,8 +76,9 @@ def alpha_bar(a, name: str, allow_zero: bool = True, allow_one: bool = True) -> 
             shown = float(vals) if vals.dim() == 0 else vals.flatten()[:6].tolist()
             why = ""
             if not allow_zero and bool((vals == 0).any()):
-                why = (" (alpha_bar = 0 is pure noise, zero terminal SNR: x0_hat cannot be recovered from eps_hat "
-                       "there; use a v- or x0-predicting model, prediction_type='v_prediction' or 'sample')")
+                why = f" ({zero_means})" if zero_means else (
+                    " (alpha_bar = 0 is pure noise, zero terminal SNR: x0_hat cannot be recovered from eps_hat "
+                    "there; use a v- or x0-predicting model, prediction_type='v_prediction' or 'sample')")
             raise ValueError(f"{name} must lie in {lo}, {hi}, got {shown}{why}")
     return a
 
@@ -174,11 +176,12 @@ def noise_source(generator, noises, x_T: torch.Tensor, steps: int) -> None:
         raise ValueError("noises contain NaN or inf")
 
 
-def model_output(out, x: torch.Tensor, at: str) -> torch.Tensor:
+def model_output(out, x: torch.Tensor, at: str, strict: bool = True) -> torch.Tensor:
     """What ``model(x, t)`` returned, as a tensor shaped like x, on x's device, finite. ``at`` names the call.
 
     A diffusers-style output object with a tensor ``.sample`` is unwrapped; anything else that is not a tensor
-    (a tuple, None, a numpy array) is a clear error."""
+    (a tuple, None, a numpy array) is a clear error. ``strict=False`` checks only that (a diagnosis judges
+    the shape and values itself)."""
     if not isinstance(out, torch.Tensor) and isinstance(getattr(out, "sample", None), torch.Tensor):
         out = out.sample  # diffusers' BaseOutput
     if not isinstance(out, torch.Tensor):
@@ -187,6 +190,8 @@ def model_output(out, x: torch.Tensor, at: str) -> torch.Tensor:
                 "ndarray": " (convert with torch.from_numpy)"}.get(type(out).__name__, "")
         raise TypeError(f"model(x, t) must return a torch.Tensor shaped like x (or an object with a tensor "
                         f".sample), got {type(out).__name__}{at}{hint}")
+    if not strict:
+        return out
     if out.shape != x.shape:
         raise ValueError(f"model output has shape {tuple(out.shape)}, expected {tuple(x.shape)}{at}")
     if out.device != x.device:

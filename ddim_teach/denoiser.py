@@ -31,10 +31,13 @@ class Prediction(NamedTuple):
 class Denoiser:
     """``Denoiser(model, schedule)(x_t, t) -> Prediction(eps_hat, x0_hat)`` for one integer timestep t.
 
+    ``prediction_type`` defaults to the model's own ``prediction_type`` attribute when it has one (the
+    oracles do), else ``"epsilon"``; a value that contradicts the model's is refused.
+
     The model is called as ``model(x, t)`` with t a LongTensor (B,) on x's device; it returns a tensor shaped
     like x, or an object with a tensor ``.sample`` (diffusers' output)."""
 
-    def __init__(self, model: Callable, schedule: Schedule, prediction_type: str = "epsilon", *,
+    def __init__(self, model: Callable, schedule: Schedule, prediction_type: str | None = None, *,
                  clip_sample: bool = False, use_clipped_model_output: bool = False):
         checks.function(model, "model", "model(x_t, t)")
         if model is None:
@@ -42,7 +45,12 @@ class Denoiser:
         if not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be a ddim_teach Schedule (schedules.make_schedule(...)), "
                             f"got {type(schedule).__name__}")
+        declared = getattr(model, "prediction_type", None)  # a model may say what it predicts (the oracles do)
+        if prediction_type is None:
+            prediction_type = declared if declared is not None else "epsilon"
         checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)
+        if declared is not None and declared != prediction_type:
+            raise ValueError(f"prediction_type={prediction_type!r}, but the model says it predicts {declared!r}")
         if use_clipped_model_output and not clip_sample:
             raise ValueError("use_clipped_model_output=True re-derives eps_hat from the clipped x0_hat; "
                              "it needs clip_sample=True")
@@ -61,6 +69,11 @@ class Denoiser:
         self.nfe += 1
         ab = self.schedule.alpha_bars[t]
         if self.prediction_type == "epsilon":
+            if ab == 0:
+                raise ValueError(f"alpha_bar is 0 at t={t} (a zero-terminal-SNR schedule): x_t there is pure noise, so "
+                                 "x0_hat cannot be recovered from eps_hat. Use a v- or x0-predicting model "
+                                 "(prediction_type='v_prediction' or 'sample'), or timesteps that skip "
+                                 f"t={t} (e.g. spacing='leading')")
             eps_hat, x0_hat = out, formulas.predict_x0(x_t, out, ab)
         else:  # per-sample ᾱ in x's dtype, as for a batch of timesteps
             ab_x = formulas.per_sample(ab.expand(x_t.shape[0]), x_t)
@@ -76,7 +89,7 @@ class Denoiser:
 
 
 def as_denoiser(model, schedule: Schedule) -> Denoiser:
-    """``model`` if it is already a :class:`Denoiser` (of this schedule), else an eps-predicting one around it."""
+    """``model`` if it is already a :class:`Denoiser` (of this schedule), else a Denoiser around it."""
     if isinstance(model, Denoiser):
         if model.schedule is not schedule and not torch.equal(model.schedule.betas, schedule.betas):
             raise ValueError("the Denoiser was built with another schedule than the one given to the sampler")

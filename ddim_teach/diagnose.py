@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import samplers
+from . import checks, samplers
 from .schedules import Schedule
 
 
@@ -50,7 +50,8 @@ class Report(list):
 def _eps(model, x, t: int) -> torch.Tensor:
     """The raw model output at integer t (t built on x's device); its shape and values are what the checks judge."""
     with torch.no_grad():
-        return samplers.call_model(model, x, t, check=False)
+        out = model(x, torch.full((x.shape[0],), int(t), dtype=torch.long, device=x.device))
+    return checks.model_output(out, x, f" (t={t})", strict=False)
 
 
 def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spacing="trailing",
@@ -64,7 +65,7 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
         raise ValueError(f"x0 must be a batch of at least 2 data points, shape (B, ...), got {got}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    samplers._check_x_T(model, x0, "x0")
+    checks.model_input(model, x0, "x0")
     g = torch.Generator().manual_seed(seed)
     T = schedule.T
     rep = Report()

@@ -14,8 +14,10 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from .samplers import VARIANCES
+from . import checks, formulas
 from .schedules import Schedule
+
+from .formulas import VARIANCES  # the decoder's sigma_t^2: beta_tilde_t or beta_t (DDPM Sec. 3.2)
 
 
 def elbo_weights(schedule: Schedule, variance: str = "fixed_large") -> torch.Tensor:
@@ -24,8 +26,7 @@ def elbo_weights(schedule: Schedule, variance: str = "fixed_large") -> torch.Ten
     ``variance`` is the decoder's sigma_t^2: ``fixed_large`` (beta_t) or ``fixed_small`` (beta_tilde_t). With
     ``fixed_small`` the first entry is inf, since beta_tilde_0 = 0: DDPM treats that term (L_0) as a separate decoder.
     """
-    if variance not in VARIANCES:
-        raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
+    checks.one_of(variance, "variance", VARIANCES)
     sigma2 = schedule.betas if variance == "fixed_large" else schedule.posterior_variance
     num = schedule.betas ** 2
     den = 2 * sigma2 * schedule.alphas * (1 - schedule.alpha_bars)
@@ -39,16 +40,14 @@ def l_simple(model: Callable, x0: torch.Tensor, t: torch.Tensor, noise: torch.Te
     ``t`` is a LongTensor (B,) of 0-based timesteps, one per image; ``noise`` is eps, shaped like ``x0``;
     ``alpha_bars`` is the schedule's table. x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps (eq. 4).
     Returns a 0-dim tensor in x0's dtype. :func:`ddim_teach.train.diffusion_loss` is this with random t and eps.
+    (The loss is the mean of squares, not ``F.mse_loss``: the same number, one definition.)
     """
     t = torch.as_tensor(t, dtype=torch.long)
     if t.dim() != 1 or len(t) != x0.shape[0]:
         raise ValueError(f"t must be a 1-D LongTensor with one timestep per image ({x0.shape[0]}), "
                          f"got shape {tuple(t.shape)}")
-    if noise.shape != x0.shape:
-        raise ValueError(f"noise shape {tuple(noise.shape)} differs from x0 shape {tuple(x0.shape)}")
-    ab = alpha_bars[t].to(x0.dtype).reshape(-1, *([1] * (x0.dim() - 1)))
-    x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
-    return ((model(x_t, t) - noise) ** 2).mean()
+    x_t = formulas.q_sample(x0, noise, formulas.per_sample(alpha_bars[t], x0))
+    return ((model(x_t, t.to(x0.device)) - noise) ** 2).mean()
 
 
 def eps_mse_per_t(model: Callable, schedule: Schedule, x0: torch.Tensor, ts: Sequence[int],

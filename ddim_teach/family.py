@@ -5,7 +5,7 @@
     q_σ(x_T | x₀)               = N(√ᾱ_T x₀, (1 − ᾱ_T) I)
     q_σ(x_prev | x_t, x₀)       = N(√ᾱ_prev x₀ + √(1 − ᾱ_prev − σ_t²) · (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t), σ_t² I)   (eq. 7)
 
-with σ_t = σ_t(η) of eq. 16 (:func:`ddim_teach.samplers.ddim_sigma`). Every member has the same marginals
+with σ_t = σ_t(η) of eq. 16 (:func:`ddim_teach.formulas.ddim_sigma`). Every member has the same marginals
 q(x_t | x₀) = N(√ᾱ_t x₀, (1 − ᾱ_t) I) as DDPM, for every η, but different joints. At η = 1 the kernel is DDPM's
 posterior (the process is then the Markov chain of DDPM); otherwise the forward step q_σ(x_t | x_prev, x₀)
 depends on x₀ (:func:`forward_step`, derived symbolically in :mod:`ddim_teach.ddim_derivation`).
@@ -21,8 +21,9 @@ from typing import Optional, Sequence
 
 import torch
 
+from . import formulas
+from .formulas import ddim_sigma
 from .i18n import tr
-from .samplers import ddim_sigma
 from .schedules import Schedule, timesteps as make_timesteps
 
 __all__ = ["posterior_mean", "forward_step", "FamilyPaths", "sample_paths", "standardised",
@@ -33,24 +34,21 @@ def _ab(a) -> torch.Tensor:
     return torch.as_tensor(a, dtype=torch.float64)
 
 
-def _kernel_coefficients(ab: torch.Tensor, abp: torch.Tensor, sg: torch.Tensor):
-    """(k, m) of eq. 7's mean k x₀ + m x_t, elementwise over tensors of ᾱ_t, ᾱ_prev, σ (checked)."""
+def _check_sigma(abp: torch.Tensor, sg: torch.Tensor) -> None:
     if bool((sg ** 2 > 1 - abp + 1e-12).any()):
         raise ValueError(f"sigma^2 = {float((sg ** 2).max()):.4g} exceeds 1 - alpha_bar_prev = {float((1 - abp).min()):.4g}: "
                          "no member of the family has that noise (eq. 7 needs sigma^2 <= 1 - alpha_bar_prev)")
-    m = (1 - abp - sg ** 2).clamp(min=0).sqrt() / (1 - ab).sqrt()
-    return abp.sqrt() - m * ab.sqrt(), m
 
 
 def posterior_mean(x0, x_t, alpha_bar_t, alpha_bar_prev, sigma) -> torch.Tensor:
     """Mean of q_σ(x_prev | x_t, x₀) (DDIM eq. 7); its std is ``sigma`` (the std, not the variance).
 
     = √ᾱ_prev x₀ + √(1 − ᾱ_prev − σ²) (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t) = k x₀ + m x_t
-    (:func:`ddim_teach.ddim_derivation.ddim_coefficients` solves for k and m)."""
+    (:func:`ddim_teach.ddim_derivation.ddim_coefficients` solves for k and m). It is DDIM's update, eq. 12
+    without its noise (:func:`ddim_teach.formulas.ddim_mean`), with the true x₀ and the ε that x₀ implies."""
     ab, abp, sg = _ab(alpha_bar_t), _ab(alpha_bar_prev), _ab(sigma)
-    _kernel_coefficients(ab, abp, sg)   # checks sigma
-    eps = (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
-    return abp.sqrt() * x0 + (1 - abp - sg ** 2).clamp(min=0).sqrt() * eps
+    _check_sigma(abp, sg)
+    return formulas.ddim_mean(x0, formulas.eps_from_x0(x_t, x0, ab), abp, sg)
 
 
 def forward_step(x0, x_prev, alpha_bar_t, alpha_bar_prev, sigma):
@@ -103,21 +101,19 @@ def sample_paths(x0: torch.Tensor, schedule: Schedule, eta: float = 0.0, *, step
     x0 = torch.as_tensor(x0, dtype=torch.float64)
     ts = (torch.arange(schedule.T - 1, -1, -1) if steps is None
           else make_timesteps(schedule.T, steps, spacing))
-    abs_ = torch.cat([schedule.alpha_bar(ts), torch.ones(1, dtype=torch.float64)])
+    abs_ = torch.cat([schedule.alpha_bar(ts), formulas.alpha_bar_prevs(schedule.alpha_bars, ts)[-1:]])  # ..., 1
     sigmas = torch.stack([ddim_sigma(abs_[i], abs_[i + 1], eta) for i in range(len(ts))])
     if x_T is None:
-        x = abs_[0].sqrt() * x0 + (1 - abs_[0]).sqrt() * torch.randn(x0.shape, generator=generator,
-                                                                      dtype=torch.float64)
+        x = formulas.q_sample(x0, torch.randn(x0.shape, generator=generator, dtype=torch.float64), abs_[0])
     else:
         x = torch.as_tensor(x_T, dtype=torch.float64)
         if x.shape != x0.shape:
             raise ValueError(f"x_T has shape {tuple(x.shape)}; it must match x0's {tuple(x0.shape)}")
-    k, m = _kernel_coefficients(abs_[:-1], abs_[1:], sigmas)      # eq. 7's mean k x0 + m x_t, for every step at once
     xs = [x]
-    for ki, mi, si in zip(k.tolist(), m.tolist(), sigmas.tolist()):
-        x = ki * x0 + mi * x
-        if si > 0:
-            x = x + si * torch.randn(x0.shape, generator=generator, dtype=torch.float64)
+    for ab, abp, sg in zip(abs_[:-1], abs_[1:], sigmas):
+        x = posterior_mean(x0, x, ab, abp, sg)                      # eq. 7's mean
+        if sg > 0:
+            x = x + sg * torch.randn(x0.shape, generator=generator, dtype=torch.float64)
         xs.append(x)
     return FamilyPaths(x0, float(eta), ts, abs_, sigmas, torch.stack(xs))
 

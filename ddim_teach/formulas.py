@@ -99,6 +99,7 @@ def eps_from_v(x_t, v, alpha_bar) -> torch.Tensor:
 
 
 # --- DDPM's posterior q(x_prev | x_t, x0), for any pair of timesteps ----------------------------------------
+VARIANCES = ("fixed_small", "fixed_large")  # a DDPM step's variance: beta_tilde (eq. 7) or the step's beta
 def step_beta(alpha_bar_t, alpha_bar_prev):
     """The step's own beta = 1 - ᾱ_t / ᾱ_prev (the usual beta_t when t_prev = t - 1)."""
     return 1 - alpha_bar_t / alpha_bar_prev
@@ -172,8 +173,6 @@ def from_ode(x_bar: torch.Tensor, alpha_bar) -> torch.Tensor:
 
 
 def _ode_alpha_bar(alpha_bar) -> torch.Tensor:
-    ab = torch.as_tensor(checks.alpha_bar(alpha_bar, "alpha_bar"), dtype=torch.float64)
-    if ab.device.type != "meta" and bool((ab == 0).any()):
-        raise ValueError(f"alpha_bar must lie in (0, 1], got {ab.flatten()[:6].tolist()} (at alpha_bar = 0, zero "
-                         "terminal SNR, the ODE's sigma is infinite)")
-    return ab
+    why = "at alpha_bar = 0, zero terminal SNR, the ODE's sigma is infinite"
+    return torch.as_tensor(checks.alpha_bar(alpha_bar, "alpha_bar", allow_zero=False, zero_means=why),
+                           dtype=torch.float64)

@@ -13,6 +13,7 @@ import math
 
 import torch
 
+from . import checks, formulas
 from .schedules import PREDICTION_TYPES, Schedule
 
 
@@ -33,15 +34,14 @@ class GaussianOracle:
             raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
         if isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 or not math.isfinite(s):
             raise ValueError(f"s must be a positive number, got {s!r}")
-        if prediction_type not in PREDICTION_TYPES:
-            raise ValueError(f"prediction_type must be one of {', '.join(PREDICTION_TYPES)}, got {prediction_type!r}")
+        checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)
         self.schedule, self.mu, self.s = schedule, torch.as_tensor(mu, dtype=torch.float64), float(s)
         self.prediction_type = prediction_type
         if sample_shape is not None:
             self.sample_shape = tuple(sample_shape)
 
     def _ab(self, x_t, t):
-        return self.schedule.alpha_bar(t).reshape(-1, *([1] * (x_t.dim() - 1)))
+        return formulas.per_sample(self.schedule.alpha_bar(t), x_t.double())  # float64, one per sample
 
     def eps_hat(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         ab = self._ab(x_t, t)
@@ -58,9 +58,8 @@ class GaussianOracle:
             return self.eps_hat(x_t, t)
         if self.prediction_type == "sample":
             return self.x0_hat(x_t, t)
-        ab = self._ab(x_t, t)
         eps, x0 = self.eps_hat(x_t, t).double(), self.x0_hat(x_t, t).double()
-        return (ab.sqrt() * eps - (1 - ab).sqrt() * x0).to(x_t.dtype)
+        return formulas.v_from(x0, eps, self._ab(x_t, t)).to(x_t.dtype)
 
     def sample_data(self, n: int, shape=(), generator=None) -> torch.Tensor:
         return self.mu + self.s * torch.randn((n, *shape), generator=generator, dtype=torch.float64)

@@ -30,11 +30,10 @@ import torch
 
 from . import checks, formulas, ode
 from .denoiser import Denoiser, as_denoiser
-from .formulas import ddim_sigma, eps_from_x0, predict_x0  # noqa: F401  (the step's formulas, importable here)
+from .formulas import VARIANCES, ddim_sigma, eps_from_x0, predict_x0  # noqa: F401  (importable from here too)
 from .schedules import Schedule
 from .schedules import timesteps as make_timesteps
 
-VARIANCES = ("fixed_small", "fixed_large")
 METHODS = ("ddim", "ddpm", "heun")
 DEFAULT_STEPS = 50
 DEFAULT_SPACING = "trailing"
@@ -250,6 +249,9 @@ def sample_heun(denoiser: Denoiser, x_T, timesteps, *, callback=None) -> torch.T
     if denoiser.clip_sample:
         raise ValueError("Heun integrates the ODE as is; clip_sample is allowed only with DDIM or DDPM")
     alpha_bars = denoiser.schedule.alpha_bars
+    if alpha_bars[ts[0]] == 0:
+        raise ValueError(f"alpha_bar is 0 at t={int(ts[0])} (zero terminal SNR), where the ODE's sigma is infinite; "
+                         "use method='ddim' or 'ddpm'")
     alpha_bar_prevs = formulas.alpha_bar_prevs(alpha_bars, ts)
     x = x_T
     for i, t in enumerate(ts.tolist()):
@@ -291,6 +293,9 @@ def invert_ddim(denoiser: Denoiser, x0, timesteps, *, callback=None) -> torch.Te
 def resolve_timesteps(schedule: Schedule, steps=None, spacing=None) -> torch.Tensor:
     """The descending timesteps a run uses: ``steps`` (default 50) spaced by ``spacing`` (default
     'trailing'), or ``steps`` given as an explicit descending list of timesteps (then no spacing)."""
+    if isinstance(steps, str):
+        raise ValueError(f"steps must be a number of steps or a list of timesteps; for a spacing name use "
+                         f"spacing={steps!r}")
     if steps is not None and not isinstance(steps, int):
         if spacing is not None:
             raise ValueError("an explicit timestep list fixes the spacing; pass spacing=None with it")

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import atomic, checkpoint, cli, data, schedules
+from .elbo import l_simple
 from .unet import UNet, UNetConfig
 
 
@@ -48,15 +48,14 @@ def _to_cpu(obj):
 
 
 def diffusion_loss(model, schedule: schedules.Schedule, x0: torch.Tensor, generator=None) -> torch.Tensor:
-    """L_simple for one batch: random t per sample, random eps, MSE between eps and eps_hat.
+    """L_simple for one batch (:func:`ddim_teach.elbo.l_simple`, DDPM eq. 14) with a random t per sample and random eps.
 
     t and eps are drawn on the CPU (``generator`` is a CPU generator) and moved to ``x0``'s device,
     so a seed gives the same draws on any device.
     """
     t = torch.randint(0, schedule.T, (x0.shape[0],), generator=generator)
     eps = torch.randn(x0.shape, generator=generator).to(x0.device)
-    x_t = schedule.q_sample(x0, t, eps)
-    return F.mse_loss(model(x_t, t.to(x0.device)), eps)
+    return l_simple(model, x0, t, eps, schedule.alpha_bars)
 
 
 def _check_device(device) -> torch.device:

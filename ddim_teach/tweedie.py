@@ -17,14 +17,12 @@ import math
 
 import torch
 
+from . import checks, formulas
 from .schedules import PREDICTION_TYPES
 
 
 def _ab(alpha_bar_t) -> torch.Tensor:
-    ab = torch.as_tensor(alpha_bar_t, dtype=torch.float64)
-    if ab.dim() != 0 or not 0.0 < float(ab) < 1.0:
-        raise ValueError(f"alpha_bar_t must be a scalar in (0, 1), got {alpha_bar_t!r}")
-    return ab
+    return checks.scalar_alpha_bar(alpha_bar_t, "alpha_bar_t", allow_zero=False, allow_one=False)
 
 
 def score_from_eps(eps_hat: torch.Tensor, alpha_bar_t) -> torch.Tensor:
@@ -74,9 +72,9 @@ def x0_error_gain(alpha_bar_t, prediction_type: str = "epsilon") -> torch.Tensor
     """
     ab = _ab(alpha_bar_t)
     if prediction_type == "epsilon":
-        return ((1 - ab) / ab).sqrt()
+        return formulas.ode_sigma(ab)  # the ODE's sigma, sqrt(1 - ab) / sqrt(ab)
     if prediction_type == "v_prediction":
         return (1 - ab).sqrt()
     if prediction_type == "sample":
         return torch.ones((), dtype=torch.float64)
-    raise ValueError(f"unknown prediction_type {prediction_type!r}; choose one of {', '.join(PREDICTION_TYPES)}")
+    checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)

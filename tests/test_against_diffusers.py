@@ -114,7 +114,7 @@ def test_ddpm_steps(variance, spacing):
     x = x_T.clone()
     for t in ref.timesteps:
         x = ref.step(model(x, t.expand(2)), t, x, generator=g).prev_sample
-    ours = sample(model, schedule, x_T, timesteps=ts, method="ddpm", variance=variance,
+    ours = sample(model, schedule, x_T, steps=ts, method="ddpm", variance=variance,
                   generator=torch.Generator().manual_seed(7))
     # diffusers draws noise for every step but the last; so do we (sigma > 0 there)
     assert torch.allclose(ours.final, x, atol=1e-4), (ours.final - x).abs().max()

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from ddim_teach import diagnose, ode, samplers
+from ddim_teach.denoiser import Denoiser
 
 META = torch.device("meta")
 
@@ -33,7 +34,8 @@ def x_meta():
                          ids=["ddim-eta1", "ddim-clip", "ddpm", "sigma_hat", "heun", "ddim-eta0"])
 def test_sample_runs_on_the_model_device(schedule, x_meta, kw):
     model = DeviceChecking()
-    tr = samplers.sample(model, schedule, x_meta, steps=5, generator=torch.Generator().manual_seed(0), **kw)
+    net = Denoiser(model, schedule, clip_sample=True) if kw.pop("clip_sample", False) else model
+    tr = samplers.sample(net, schedule, x_meta, steps=5, generator=torch.Generator().manual_seed(0), **kw)
     assert tr.final.device == META and tr.xs.device == META
     assert model.calls == tr.nfe > 0
     if tr.noises is not None:
@@ -41,12 +43,13 @@ def test_sample_runs_on_the_model_device(schedule, x_meta, kw):
 
 
 def test_given_noises_are_moved_to_the_model_device(schedule, x_meta):
-    tr = samplers.sample(DeviceChecking(), schedule, x_meta, steps=5, eta=1.0, noises=torch.randn(5, 4, 3))
-    assert tr.final.device == META
+    final = samplers.sample_ddim(Denoiser(DeviceChecking(), schedule), x_meta, samplers.resolve_timesteps(schedule, 5),
+                                 1.0, noises=torch.randn(5, 4, 3))
+    assert final.device == META
 
 
 def test_inversion_velocity_and_diagnose_calls_on_the_model_device(schedule, x_meta):
-    assert samplers.ddim_invert(DeviceChecking(), schedule, x_meta, steps=5, record_every=1).final.device == META
+    assert samplers.ddim_invert(DeviceChecking(), schedule, x_meta, steps=5, record=True).x_T.device == META
     assert ode.velocity(DeviceChecking(), x_meta, 400).device == META
     assert diagnose._eps(DeviceChecking(), x_meta, 400).device == META
     assert samplers.draw_noise(x_meta, torch.Generator().manual_seed(0)).device == META

@@ -46,7 +46,7 @@ def test_l_simple_bad_input():
     x0 = torch.zeros(3, 2, dtype=torch.float64)
     with pytest.raises(ValueError, match="one timestep per image"):
         elbo.l_simple(o, x0, torch.tensor(1), torch.zeros_like(x0), s.alpha_bars)
-    with pytest.raises(ValueError, match="noise shape"):
+    with pytest.raises(ValueError, match="noise has shape"):
         elbo.l_simple(o, x0, torch.tensor([1, 2, 3]), torch.zeros(3, 3), s.alpha_bars)
 
 

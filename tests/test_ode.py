@@ -4,6 +4,8 @@ import math
 import pytest
 import torch
 
+from ddim_teach.denoiser import Denoiser
+
 from ddim_teach import ode, oracles, samplers
 
 MU, SD = 2.0, 0.5
@@ -65,7 +67,7 @@ def test_heun_rejects_noise_and_clipping(schedule):
     with pytest.raises(ValueError, match="eta must be 0"):
         samplers.sample(orc, schedule, x_T, steps=5, method="heun", eta=0.5)
     with pytest.raises(ValueError, match="clip_sample"):
-        samplers.sample(orc, schedule, x_T, steps=5, method="heun", clip_sample=True)
+        samplers.sample(Denoiser(orc, schedule, clip_sample=True), schedule, x_T, steps=5, method="heun")
     with pytest.raises(ValueError, match="method must be one of"):
         samplers.sample(orc, schedule, x_T, steps=5, method="rk4")
 

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from ddim_teach import oracles, samplers
+from ddim_teach import formulas, ode, oracles, samplers
+from ddim_teach.denoiser import Denoiser
 from ddim_teach.samplers import ddim_sigma, ddim_step, ddpm_step, ddpm_variance, sample
 
 
@@ -51,8 +52,10 @@ def test_last_step_goes_to_alpha_bar_one(schedule):
     assert torch.equal(tr.alpha_bar_prevs[:-1], schedule.alpha_bars[tr.timesteps[1:]])
     # with alpha_bar_prev = 1 the last DDIM step returns x0_hat exactly
     assert torch.equal(tr.final, tr.x0_hats[-1])
-    tr0 = sample(o, schedule, x, steps=10, final_alpha_bar="alpha_bar_0")
-    assert tr0.alpha_bar_prevs[-1].item() == schedule.alpha_bars[0].item()
+    # the formula the loops use, by hand: the next entry's alpha_bar, and 1 (not alpha_bars[-1]) after the last
+    ab = schedule.alpha_bars
+    got = formulas.alpha_bar_prevs(ab, torch.tensor([999, 500, 0]))
+    assert got.tolist() == [ab[500].item(), ab[0].item(), 1.0]
 
 
 def test_ddim_eta1_all_steps_is_ddpm(schedule):
@@ -86,8 +89,11 @@ def test_same_seed_same_samples_and_shared_noise(schedule):
     runs = [sample(o, schedule, x_T, steps=50, eta=0.5, generator=torch.Generator().manual_seed(9)) for _ in range(2)]
     assert torch.equal(runs[0].final, runs[1].final)
     noise = torch.randn(50, 32, 2)
-    a = sample(o, schedule, x_T, steps=50, eta=0.5, noises=noise)
+    rec = samplers.Recorder()
+    samplers.sample_ddim(Denoiser(o, schedule), x_T, runs[0].timesteps, 0.5, noises=noise, callback=rec)
+    a = rec.trajectory(torch.zeros(1))
     assert torch.equal(a.noises[:-1], noise[:-1])  # the last step has sigma = 0 and takes none
+    assert (a.noises[-1] == 0).all()
 
 
 def test_sigma_hat_is_ddpm_fixed_large(schedule):
@@ -132,7 +138,7 @@ def test_inversion_round_trip_error_falls_as_one_over_S_squared(schedule):
     mse = {}
     for S in (25, 50, 100, 200):
         inv = samplers.ddim_invert(o, schedule, x0, steps=S, spacing="trailing", progress=False)
-        rec = sample(o, schedule, inv.final, steps=S, spacing="trailing", record_every=None, progress=False)
+        rec = sample(o, schedule, inv.x_T, steps=S, spacing="trailing", record_every=None, progress=False)
         mse[S] = ((rec.final - x0) ** 2).mean().item()
     assert mse[25] > mse[50] > mse[100] > mse[200]
     slope = math.log(mse[200] / mse[50]) / math.log(200 / 50)
@@ -144,10 +150,10 @@ def test_inversion_is_exact_for_one_step_from_clean(schedule):
     """The first inversion step from x0 (alpha_bar = 1) is exact: x_t = sqrt(ab) x0 + sqrt(1-ab) eps."""
     o = oracles.GaussianOracle(schedule)
     x0 = torch.randn(5, 2, dtype=torch.float64)
-    inv = samplers.ddim_invert(o, schedule, x0, timesteps=[300], record_every=1)
+    inv = samplers.ddim_invert(o, schedule, x0, steps=[300])
     eps = o(x0, torch.full((5,), 300))
     ab = schedule.alpha_bars[300]
-    assert torch.allclose(inv.final, ab.sqrt() * x0 + (1 - ab).sqrt() * eps)
+    assert torch.allclose(inv.x_T, ab.sqrt() * x0 + (1 - ab).sqrt() * eps)
 
 
 def test_default_spacing_is_trailing(schedule):
@@ -160,33 +166,42 @@ def test_default_spacing_is_trailing(schedule):
     assert inv.timesteps.tolist() == tr.timesteps.flip(0).tolist()
 
 
-def test_heun_is_a_step_function_in_the_one_loop(schedule):
-    """run_loop with heun_update is sample(method='heun'): the update calls the model twice through denoise."""
+def test_heun_loop_step_by_hand(schedule):
+    """Each Heun step is the trapezoid of eps at (x, t) and at the Euler point (x_euler, t_next), 2S - 1 calls."""
     o = oracles.GaussianMixtureOracle.default(schedule)
     x_T = torch.randn(16, 2, dtype=torch.float64)
-    ref = sample(o, schedule, x_T, steps=10, method="heun")
-    ts = ref.timesteps
-    tr = samplers.run_loop(o, schedule, x_T, samplers.heun_update, ts, ref.alpha_bars, ref.alpha_bar_prevs,
-                           torch.zeros(10, dtype=torch.float64))
-    assert torch.equal(tr.final, ref.final) and tr.nfe == ref.nfe == 19
+    seen = []
+    ref = sample(o, schedule, x_T, steps=10, method="heun", callback=seen.append)
+    assert ref.nfe == 19
+    st, t_next = seen[4], int(ref.timesteps[5])
+    eps = o(st.x_t, torch.full((16,), st.t))
+    sig, sig_next = ode.ode_sigma(st.alpha_bar_t), ode.ode_sigma(st.alpha_bar_prev)
+    euler = (st.x_t / math.sqrt(st.alpha_bar_t) + (sig_next - sig) * eps) * math.sqrt(st.alpha_bar_prev)
+    eps2 = o(euler, torch.full((16,), t_next))
+    heun = (st.x_t / math.sqrt(st.alpha_bar_t) + (sig_next - sig) * (eps + eps2) / 2) * math.sqrt(st.alpha_bar_prev)
+    torch.testing.assert_close(st.x_prev, heun, rtol=0, atol=1e-12)
+    assert (st.x_prev - euler).abs().max() > 1e-6  # the second call matters, so the check can fail
     # a last step to alpha_bar = 1 is Euler, i.e. DDIM eta = 0: the final sample is x0_hat there
     torch.testing.assert_close(ref.final, ref.x0_hats[-1], rtol=0, atol=1e-12)
 
 
-def test_inversion_runs_through_the_same_loop(schedule):
-    """ddim_invert records and calls back like sample(): same Trajectory fields, same StepState."""
+def test_inversion_result_and_callback(schedule):
+    """ddim_invert returns an Inversion (x_T is the noise reached, xs runs clean -> noisy) and calls back per step."""
     o = oracles.GaussianOracle(schedule, mu=0.5, s=0.5)
     x0 = torch.randn(5, 2, dtype=torch.float64)
     seen = []
-    inv = samplers.ddim_invert(o, schedule, x0, steps=8, record_every=3, callback=seen.append)
-    assert inv.recorded.tolist() == [0, 3, 6, 7] and inv.xs.shape == (4, 5, 2) and inv.noises is None
+    inv = samplers.ddim_invert(o, schedule, x0, steps=8, record=True, callback=seen.append)
+    assert inv.xs.shape == (9, 5, 2) and torch.equal(inv.xs[0], x0) and torch.equal(inv.xs[-1], inv.x_T)
+    assert torch.equal(inv.x0, x0) and inv.nfe == 8
     assert [st.t for st in seen] == inv.timesteps.tolist() == sorted(inv.timesteps.tolist())
-    assert seen[0].alpha_bar_t == 1.0 and torch.equal(seen[0].x_t, x0) and torch.equal(seen[-1].x_prev, inv.final)
-    assert all(st.sigma == 0.0 and st.noise is None for st in seen) and inv.nfe == 8
+    assert seen[0].alpha_bar_t == 1.0 and torch.equal(seen[0].x_t, x0) and torch.equal(seen[-1].x_prev, inv.x_T)
+    assert all(st.sigma == 0.0 and st.noise is None for st in seen)
     # each step is ddim_step (eta = 0) from the current level to the target level, with eps at the target t
     st = seen[2]
+    assert st.alpha_bar_t == schedule.alpha_bars[seen[1].t].item() and st.alpha_bar_prev == schedule.alpha_bars[st.t]
     expect, _ = ddim_step(st.x_t, o(st.x_t, torch.full((5,), st.t)), st.alpha_bar_t, st.alpha_bar_prev)
     torch.testing.assert_close(st.x_prev, expect, rtol=0, atol=0)
+    assert samplers.ddim_invert(o, schedule, x0, steps=8).xs is None
 
 
 def test_an_ignored_argument_is_an_error(schedule):
@@ -221,18 +236,22 @@ def test_record_every_and_callback(schedule):
     assert none.xs is None and none.final.shape == (3, 2)
 
 
-def test_clipping_and_rederived_eps():
+def test_clipping_and_rederived_eps(schedule):
+    """The denoiser clips x0_hat to [-1, 1]; with use_clipped_model_output it re-derives eps_hat from it."""
+    ab = schedule.alpha_bars[500]
     x = torch.tensor([[3.0]], dtype=torch.float64)
-    e = torch.tensor([[0.0]], dtype=torch.float64)
-    ab, abp = 0.5, 0.9
-    _, x0 = ddim_step(x, e, ab, abp)
-    assert x0.item() > 1
-    xp, x0c = ddim_step(x, e, ab, abp, clip_sample=True)
-    assert x0c.item() == 1.0
-    xp2, _ = ddim_step(x, e, ab, abp, clip_sample=True, use_clipped_model_output=True)
-    eps_new = (3.0 - math.sqrt(ab) * 1.0) / math.sqrt(1 - ab)
-    assert xp2.item() == pytest.approx(math.sqrt(abp) + math.sqrt(1 - abp) * eps_new, rel=1e-12)
-    assert xp.item() == pytest.approx(math.sqrt(abp), rel=1e-12)
+    zero = lambda x, t: torch.zeros_like(x)  # eps_hat = 0: x0_hat = x / sqrt(ab) > 1
+    plain, clipped, both = (Denoiser(zero, schedule, clip_sample=c, use_clipped_model_output=u)(x, 500)
+                            for c, u in ((False, False), (True, False), (True, True)))
+    assert plain.x0_hat.item() == pytest.approx(3.0 / math.sqrt(ab), rel=1e-12) and plain.x0_hat.item() > 1
+    assert clipped.x0_hat.item() == 1.0 and clipped.eps_hat.item() == 0.0
+    assert both.x0_hat.item() == 1.0
+    assert both.eps_hat.item() == pytest.approx((3.0 - math.sqrt(ab)) / math.sqrt(1 - ab), rel=1e-12)
+    abp = 0.9  # and ddim_step uses the x0_hat it is given
+    xp, _ = ddim_step(x, both.eps_hat, ab, abp, x0_hat=both.x0_hat)
+    assert xp.item() == pytest.approx(math.sqrt(abp) + math.sqrt(1 - abp) * both.eps_hat.item(), rel=1e-12)
+    with pytest.raises(ValueError, match="needs clip_sample=True"):
+        Denoiser(zero, schedule, use_clipped_model_output=True)
 
 
 def test_slerp_by_hand():
@@ -279,8 +298,8 @@ class _NaNAt:
     (dict(eta="large"), r"eta must be a number in \[0, 1\]"),
     (dict(steps=0), "steps must be an integer in 1..1000"),
     (dict(steps=1001), "steps must be an integer in 1..1000"),
-    (dict(timesteps=[10, 500]), "strictly descending"),
-    (dict(timesteps=[1200, 5]), r"\[0, 1000\)"),
+    (dict(steps=[10, 500]), "strictly descending"),
+    (dict(steps=[1200, 5]), r"\[0, 1000\)"),
     (dict(method="euler"), "method must be one of"),
     (dict(variance="learned", method="ddpm"), "variance must be one of"),
 ])
@@ -294,7 +313,7 @@ def test_bad_x_T(schedule):
     o = oracles.GaussianOracle(schedule, sample_shape=(2,))
     with pytest.raises(ValueError, match=r"this model expects \(B, 2\)"):
         sample(o, schedule, torch.randn(4, 3), steps=5)
-    with pytest.raises(ValueError, match="floating-point"):
+    with pytest.raises(TypeError, match="floating-point"):
         sample(o, schedule, torch.zeros(4, 2, dtype=torch.long), steps=5)
     with pytest.raises(ValueError, match="batch dimension"):
         sample(o, schedule, torch.randn(2), steps=5)
@@ -302,5 +321,5 @@ def test_bad_x_T(schedule):
 
 def test_nan_reports_the_step(schedule):
     ts = [999, 800, 600, 400]
-    with pytest.raises(ValueError, match=r"NaN or inf at step 2 of 4 \(t=600\)"):
-        sample(_NaNAt(600), schedule, torch.randn(3, 2), timesteps=ts)
+    with pytest.raises(ValueError, match=r"NaN or inf \(t=600\)"):
+        sample(_NaNAt(600), schedule, torch.randn(3, 2), steps=ts)

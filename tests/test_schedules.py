@@ -68,16 +68,20 @@ def test_q_sample_and_conversions(schedule):
     x0, eps = torch.randn(4, 1, 5, 5, dtype=torch.float64), torch.randn(4, 1, 5, 5, dtype=torch.float64)
     t = torch.tensor([0, 10, 500, 999])
     x_t = s.q_sample(x0, t, eps)
-    ab = s.alpha_bars[t].reshape(-1, 1, 1, 1)
-    assert torch.allclose(x_t, ab.sqrt() * x0 + (1 - ab).sqrt() * eps)
     assert torch.allclose(s.x0_from_eps(x_t, t, eps), x0)
     assert torch.allclose(s.eps_from_x0(x_t, t, x0), eps)
     v = s.v_from(x0, t, eps)
     assert torch.allclose(s.eps_from_v(x_t, t, v), eps)
     assert torch.allclose(s.x0_from_v(x_t, t, v), x0)
-    assert torch.allclose(s.to_eps(x0, x_t, t, "sample"), eps)
+    # an x0-predicting and a v-predicting model give the same eps_hat and x0_hat through the denoiser
+    from ddim_teach.denoiser import Denoiser
+    x_t = s.q_sample(x0, 500, eps)
+    v = s.v_from(x0, 500, eps)
+    for kind, out in (("sample", x0), ("v_prediction", v), ("epsilon", eps)):
+        pred = Denoiser(lambda x, t, out=out: out, s, kind)(x_t, 500)
+        torch.testing.assert_close(pred.eps_hat, eps) and torch.testing.assert_close(pred.x0_hat, x0)
     with pytest.raises(ValueError, match="prediction_type"):
-        s.to_eps(x0, x_t, t, "score")
+        Denoiser(lambda x, t: x, s, "score")
 
 
 def test_q_sample_statistics(schedule):

@@ -31,7 +31,7 @@ def test_sampling_from_pure_noise_follows_the_exact_flow(zsnr, prediction_type, 
     exact = MU + SD * x_T
     err = {}
     for S in (50, 200):
-        tr = samplers.sample(orc, zsnr, x_T, steps=S, spacing=spacing, prediction_type=prediction_type,
+        tr = samplers.sample(orc, zsnr, x_T, steps=S, spacing=spacing,
                              record_every=1, progress=False)
         assert tr.timesteps[0].item() == 999 and tr.alpha_bars[0].item() == 0.0
         # the first step's x0_hat is E[x0 | pure noise] = MU, and its eps_hat is x_T itself
@@ -46,7 +46,7 @@ def test_stochastic_samplers_reach_the_data_mean(zsnr):
     orc = oracles.GaussianOracle(zsnr, MU, SD, (1,), prediction_type="v_prediction")
     x_T = _x_T(4000)
     for kw in (dict(eta=1.0), dict(method="ddpm"), dict(method="ddpm", variance="fixed_large")):
-        fin = samplers.sample(orc, zsnr, x_T, steps=50, prediction_type="v_prediction", record_every=None,
+        fin = samplers.sample(orc, zsnr, x_T, steps=50, record_every=None,
                               generator=torch.Generator().manual_seed(1), progress=False, **kw).final
         assert torch.isfinite(fin).all()
         assert fin.mean().item() == pytest.approx(MU, abs=4 * SD / math.sqrt(4000) + 0.02), kw
@@ -56,7 +56,7 @@ def test_v_and_x0_models_match_the_eps_model_on_an_ordinary_schedule(schedule):
     """Away from alpha_bar = 0 the three parameterisations of the same oracle give the same samples."""
     x_T = _x_T(500)
     runs = {pt: samplers.sample(oracles.GaussianOracle(schedule, MU, SD, (1,), prediction_type=pt), schedule, x_T,
-                                steps=20, eta=0.5, prediction_type=pt, record_every=None, progress=False,
+                                steps=20, eta=0.5, record_every=None, progress=False,
                                 generator=torch.Generator().manual_seed(2)).final
             for pt in ("epsilon", "v_prediction", "sample")}
     torch.testing.assert_close(runs["v_prediction"], runs["epsilon"], rtol=0, atol=1e-10)
@@ -69,7 +69,7 @@ def test_epsilon_and_heun_are_refused_at_zero_snr_with_the_reason(zsnr):
         samplers.sample(oracles.GaussianOracle(zsnr, MU, SD, (1,)), zsnr, x_T, steps=10)
     v = oracles.GaussianOracle(zsnr, MU, SD, (1,), prediction_type="v_prediction")
     with pytest.raises(ValueError, match=r"sigma is infinite; use method='ddim' or 'ddpm'"):
-        samplers.sample(v, zsnr, x_T, steps=10, method="heun", prediction_type="v_prediction")
+        samplers.sample(v, zsnr, x_T, steps=10, method="heun")
     # leading spacing never visits t = 999, so an eps-model runs there
     fin = samplers.sample(oracles.GaussianOracle(zsnr, MU, SD, (1,)), zsnr, x_T, steps=10, spacing="leading").final
     assert torch.isfinite(fin).all()
