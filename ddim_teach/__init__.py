@@ -3,9 +3,10 @@
 Modules, one idea each: ``schedules`` (betas, alpha_bars, the forward process, timestep lists),
 ``samplers`` (DDIM and DDPM steps, one loop, inversion, slerp), ``oracles`` (exact eps-predictors),
 ``unet`` (the compact U-Net), ``data`` (MNIST offline), ``train``, ``checkpoint``, ``classifier``,
-``metrics``, ``pretrained``, ``bench``, ``viz`` (plots and widgets for the notebooks), ``ode`` (the
-probability-flow ODE: DDIM as Euler, Heun), ``diagnose`` (the "samples are only noise" checklist) and
-``pitfalls`` (deliberately broken updates for the clinic notebook). Notebook 2's math: ``derivations``
+``metrics``, ``pretrained``, ``bench``, ``viz`` (plots for the notebooks), ``explorer`` (the η / steps /
+spacing / seed widget: cache, background worker, figure, widget), ``ode`` (the probability-flow ODE: DDIM
+as Euler, Heun), ``diagnose`` (the "samples are only noise" checklist) and ``pitfalls`` (deliberately broken
+updates for the clinic notebook). Notebook 2's math: ``derivations``
 (SymPy: DDPM's posterior by Bayes' rule, Algorithm 2, the ELBO's weights), ``elbo`` (L_simple and the loss per
 timestep) and ``tweedie`` (score, Tweedie's formula, how x0_hat magnifies the model's error).
 

@@ -1,22 +1,23 @@
-"""How fast the explorer answers a lecturer: a scripted session, headless, timed in the kernel (issue 14).
+"""How fast the explorer answers a lecturer: a scripted session, headless, timed in the kernel.
 
     python -m ddim_teach.bench --explorer                  # both apps, 2 s of talk between moves
     python -m ddim_teach.bench --explorer --think 0        # moves back to back (no time to compute ahead)
     python -m ddim_teach.bench --explorer --app lecture --no-prefetch
 
 The explorer is built exactly as the two apps build it (:data:`APPS`: notebook 5's cell and the lecture
-app's cell call :func:`ddim_teach.viz.explorer` with these arguments). Each move of :func:`lecture_script`
-sets a control's ``value``, as a slider's message from the browser does in the kernel; without a kernel
-the observer runs at once, in this thread. The latency of a move is the time from setting the value to
-the observer's return, when the new PNG bytes are in the Image widget: computation (or a cache hit, or
-waiting for the background work on that setting) plus drawing plus PNG encoding. The browser's own
-time (sending the bytes, decoding the PNG) is not in it. Between moves the lecturer talks for ``think``
-seconds, while the explorer may compute likely next settings in the background.
+app's cell call :func:`ddim_teach.explorer.explorer`, as ``viz.explorer``, with these arguments). Each move
+of :func:`lecture_script` sets the ``value`` of one of the widget's ``controls``, as a slider's message from
+the browser does in the kernel; without a kernel the observer runs at once, in this thread. The latency of
+a move is the time from setting the value to the observer's return, when the new PNG bytes are in the
+widget's ``image``: computation (or a cache hit, or waiting for the background work on that setting) plus
+drawing plus PNG encoding. The browser's own time (sending the bytes, decoding the PNG) is not in it.
+Between moves the lecturer talks for ``think`` seconds, while the explorer may compute likely next settings
+in the background.
 
-The script is the issue's: start at eta = 0, S = 20; step S up to 100 with the arrow key (80 moves);
+The script: start at eta = 0, S = 20; step S up to 100 with the arrow key (80 moves);
 drag eta to 1 (one move: a slider with ``continuous_update=False`` sends only where the drag ends);
 step the seed 0 -> 3; go back to settings already shown. A last segment, reported on its own line and
-not in the headline, uses the spacing selector at S = 5 where the explorer has one.
+not in the headline, uses the spacing selector at S = 5.
 """
 from __future__ import annotations
 
@@ -47,65 +48,34 @@ def lecture_script(max_steps: int = 100) -> list[tuple[str, str, object]]:
     return moves
 
 
-def controls(box) -> dict:
-    """The explorer's controls by role, found by their descriptions (eta, steps, seed; spacing if present)."""
-    names = {"η": "eta", "steps": "steps", "seed": "seed", "spacing": "spacing"}
-    found = {}
-
-    def walk(w):
-        role = names.get(getattr(w, "description", None))
-        if role and hasattr(w, "value"):
-            found[role] = w
-        for child in getattr(w, "children", ()):
-            walk(child)
-    walk(box)
-    missing = {"eta", "steps", "seed"} - set(found)
-    if missing:
-        raise ValueError(f"the explorer widget has no control for {sorted(missing)}")
-    return found
-
-
-def _image(box):
-    import ipywidgets as W
-    imgs = [c for c in box.children if isinstance(c, W.Image)]
-    if len(imgs) != 1:
-        raise ValueError(f"expected one Image widget in the explorer, found {len(imgs)}")
-    return imgs[0]
-
-
 def run_session(model, schedule, app_kwargs: dict, think: float = 2.0, prefetch: bool | None = None,
                 script=None, log=None) -> list[dict]:
     """Build the explorer, play the script, return one row per move: segment, control, value, seconds."""
-    from . import viz
+    from .explorer import explorer
     kw = dict(app_kwargs)
     if prefetch is not None:
         kw["prefetch"] = prefetch
-    box = viz.explorer(model, schedule, **kw)
+    box = explorer(model, schedule, **kw)
     try:
-        ctl, image = controls(box), _image(box)
         rows = []
         time.sleep(think)  # the first picture is on screen; the lecturer starts talking
         for segment, name, value in (script or lecture_script(kw.get("max_steps", 100))):
-            if name not in ctl:
-                continue  # an explorer without a spacing selector (the code before issue 14)
-            before = image.value
+            before = box.image.value
             t0 = time.perf_counter()
-            ctl[name].value = value
+            box.controls[name].value = value
             dt = time.perf_counter() - t0
             key = box.result["key"]
             want = {"eta": 0, "steps": 1, "seed": 2, "spacing": 3}[name]
-            if want < len(key) and key[want] != value:
+            if key[want] != value:
                 raise AssertionError(f"after {name} = {value!r} the explorer shows {key}")
             rows.append({"segment": segment, "control": name, "value": value, "seconds": dt,
-                         "new_png": image.value != before})
+                         "new_png": box.image.value != before})
             if log:
                 log(f"  {segment:<24} {name:>7} = {value!s:<8} {dt:6.3f}s")
             time.sleep(think)
         return rows
     finally:
-        stop = getattr(box, "stop", None)
-        if stop:
-            stop()
+        box.stop()
 
 
 def percentile(xs, q: float) -> float:

@@ -55,3 +55,19 @@ def test_cli_rejects_bad_options(capsys):
         bench.main(["--explorer", "--quick"])
     with pytest.raises(SystemExit):
         bench.main(["--explorer", "--app", "nowhere"])
+
+
+def test_session_finds_the_controls_in_any_language(schedule):
+    """The bench moves the widget's ``controls`` by role, not by their (translated) labels."""
+    import matplotlib
+    from ddim_teach import i18n
+    if i18n.find_chinese_font() is None:
+        pytest.skip("no Chinese font (pip install noto-cjk-sans-otc)")
+    script = [("S up with the arrow key", "steps", 6), ("drag η to 1", "eta", 1.0),
+              ("spacing at S = 5", "spacing", "leading")]
+    with matplotlib.rc_context():  # the Chinese figure makes the CJK font matplotlib's fallback
+        rows = bench_explorer.run_session(TinyImageModel(schedule), schedule,
+                                          {"n": 2, "max_steps": 10, "lang": "zh"}, think=0.0, prefetch=False,
+                                          script=script)
+    assert [(r["control"], r["value"]) for r in rows] == [(c, v) for _, c, v in script]
+    assert not plt.get_fignums()

@@ -1,4 +1,5 @@
-"""The explorer as the lecture uses it, without a browser: slider values in, pictures' data out."""
+"""The explorer as the lecture uses it, without a browser: slider values in, pictures' data out; and viz's
+plain plots."""
 import io
 import threading
 import time
@@ -11,6 +12,8 @@ import pytest
 import torch
 
 from ddim_teach import oracles, samplers, viz
+from ddim_teach.explorer import (SPACINGS, Explorer, ExplorerFigure, Prefetcher, draw_explorer, explorer,
+                                 likely_next)
 
 
 class TinyImageModel:
@@ -57,7 +60,7 @@ def _png_setting(png: bytes) -> str:
 def test_explorer_results_are_the_samplers(setup):
     """The strips hold x_t and x0_hat of sample 0 at every step, exactly as samplers.sample records them."""
     model, s = setup
-    ex = viz.Explorer(model, s, n=3)
+    ex = Explorer(model, s, n=3)
     r = ex(eta=0.5, steps=10, seed=4, spacing="leading")
     ref = samplers.sample(model, s, ex.x_T(4), steps=10, eta=0.5, spacing="leading",
                           generator=torch.Generator().manual_seed(4 + 10_000), record_every=1, progress=False)
@@ -69,7 +72,7 @@ def test_explorer_results_are_the_samplers(setup):
 
 def test_explorer_cache_and_seeds(setup):
     model, s = setup
-    ex = viz.Explorer(model, s, n=3)
+    ex = Explorer(model, s, n=3)
     r = ex(eta=0.0, steps=10, seed=0)
     assert r["final"].shape == (3, 1, 28, 28) and r["x0_hats"].shape == (10, 1, 28, 28)
     assert r["timesteps"].tolist()[0] == 999  # trailing (the default) starts at the noisiest step
@@ -85,8 +88,8 @@ def test_explorer_cache_and_seeds(setup):
 
 def test_spacing_changes_the_timesteps_not_the_start_noise(setup):
     model, s = setup
-    ex = viz.Explorer(model, s, n=2)
-    runs = {sp: ex(eta=0.0, steps=5, seed=0, spacing=sp) for sp in viz.SPACINGS}
+    ex = Explorer(model, s, n=2)
+    runs = {sp: ex(eta=0.0, steps=5, seed=0, spacing=sp) for sp in SPACINGS}
     assert runs["leading"]["timesteps"].tolist() == [800, 600, 400, 200, 0]  # the pitfall: x_800 called pure noise
     assert runs["trailing"]["timesteps"].tolist()[0] == 999 and runs["linspace"]["timesteps"].tolist()[0] == 999
     for r in runs.values():  # same x_T, so what differs is the timestep list alone
@@ -98,13 +101,13 @@ def test_spacing_changes_the_timesteps_not_the_start_noise(setup):
     with pytest.raises(ValueError, match="eta must lie in"):
         ex(eta=1.5, steps=5, seed=0)
     with pytest.raises(ValueError, match="spacing must be one of"):
-        viz.Explorer(model, s, spacing="uniform")
+        Explorer(model, s, spacing="uniform")
 
 
 def test_draw_explorer_marks_where_the_list_starts(setup):
     model, s = setup
-    ex = viz.Explorer(model, s, n=4)
-    fig = viz.draw_explorer(ex(eta=0.5, steps=5, seed=2, spacing="leading"))
+    ex = Explorer(model, s, n=4)
+    fig = draw_explorer(ex(eta=0.5, steps=5, seed=2, spacing="leading"))
     assert len(fig.axes) == 4
     sigma_ax = fig.axes[3]
     assert list(sigma_ax.lines[0].get_xdata()) == [800, 600, 400, 200, 0]  # sigma_t per step
@@ -117,13 +120,13 @@ def test_draw_explorer_marks_where_the_list_starts(setup):
 def test_figure_is_built_once_and_shows_only_the_given_result(setup):
     """The widget's figure is reused (set_data), so one setting's picture must not keep anything of another's."""
     model, s = setup
-    ex = viz.Explorer(model, s, n=2)
+    ex = Explorer(model, s, n=2)
     a, b = ex(eta=0.0, steps=20, seed=0), ex(eta=1.0, steps=3, seed=5, spacing="linspace")
-    fresh = viz.ExplorerFigure(n=2).png(b)
-    reused = viz.ExplorerFigure(n=2)
+    fresh = ExplorerFigure(n=2).png(b)
+    reused = ExplorerFigure(n=2)
     reused.png(a)
     assert reused.png(b) == fresh
-    assert viz.ExplorerFigure(n=2, blit=False).png(b) == fresh  # blitting gives a full draw's pixels
+    assert ExplorerFigure(n=2, blit=False).png(b) == fresh  # blitting gives a full draw's pixels
     assert _png_setting(fresh) == "η = 1, S = 3, linspace, seed = 5"
     strip = reused.ims["xs"].get_array()
     assert (strip[:, 3 * 30:] == 1).all()  # S = 3: three images in the strip, the other slots blank
@@ -132,9 +135,11 @@ def test_figure_is_built_once_and_shows_only_the_given_result(setup):
 
 def test_widget_controls_drive_the_explorer(setup, widgets):
     model, s = setup
-    w = viz.explorer(model, s, n=2, max_steps=30, prefetch=False)
+    w = explorer(model, s, n=2, max_steps=30, prefetch=False)
     widgets.append(w)
     eta, steps, spacing, seed, image, status = w.children
+    assert w.controls == {"eta": eta, "steps": steps, "spacing": spacing, "seed": seed}  # the parts, by role
+    assert w.image is image and w.status is status
     assert w.result["key"] == (0.0, 20, 0, "trailing")  # computed once when built
     assert image.value[:8] == b"\x89PNG\r\n\x1a\n" and "η = 0, S = 20, trailing, seed = 0: computed in" in status.value
     first = image.value
@@ -146,7 +151,7 @@ def test_widget_controls_drive_the_explorer(setup, widgets):
     assert w.result["key"] == (0.7, 5, 3, "leading") and w.result["timesteps"].tolist() == [800, 600, 400, 200, 0]
     assert "η = 0.7, S = 5, leading, seed = 3: computed in" in status.value  # the browser test waits for this line
     assert _png_setting(image.value) == "η = 0.7, S = 5, leading, seed = 3"
-    assert image.value == viz.ExplorerFigure(n=2).png(w.explorer(0.7, 5, 3, "leading"))
+    assert image.value == ExplorerFigure(n=2).png(w.explorer(0.7, 5, 3, "leading"))
     assert list(spacing.options) == ["leading", "trailing", "linspace"]
     assert steps.max == 30 and "widget-interact" in w._dom_classes
     calls = model.calls
@@ -158,8 +163,8 @@ def test_prefetched_pictures_are_exactly_the_current_settings(schedule, widgets)
     """With prefetching on, every move shows the picture of exactly its setting, bit for bit the one a
     foreground-only explorer shows, whether the setting was computed ahead, waited for or computed now."""
     model = TinyImageModel(schedule)
-    w = viz.explorer(model, schedule, n=2, max_steps=30)
-    plain = viz.explorer(TinyImageModel(schedule), schedule, n=2, max_steps=30, prefetch=False)
+    w = explorer(model, schedule, n=2, max_steps=30)
+    plain = explorer(TinyImageModel(schedule), schedule, n=2, max_steps=30, prefetch=False)
     widgets += [w, plain]
     assert w.prefetcher.idle(60)
     assert (0.0, 21, 0, "trailing") in w.prefetcher.computed  # S + 1 was computed ahead
@@ -181,8 +186,8 @@ def test_prefetched_pictures_are_exactly_the_current_settings(schedule, widgets)
 
 def test_a_move_outranks_the_background_work(schedule, widgets):
     model = TinyImageModel(schedule, delay=0.01)
-    ex = viz.Explorer(model, schedule, n=1)
-    pre = viz.Prefetcher(ex, paused=True)
+    ex = Explorer(model, schedule, n=1)
+    pre = Prefetcher(ex, paused=True)
     widgets.append(type("W", (), {"stop": pre.stop})())
     pre.schedule([(0.0, 50, 0, "trailing")])
     time.sleep(0.2)
@@ -203,7 +208,7 @@ def test_a_move_outranks_the_background_work(schedule, widgets):
 def test_prefetch_pauses_while_a_cell_runs(setup, widgets):
     from IPython.core.events import EventManager, available_events
     model, s = setup
-    pre = viz.Prefetcher(viz.Explorer(model, s, n=1))
+    pre = Prefetcher(Explorer(model, s, n=1))
     widgets.append(type("W", (), {"stop": pre.stop})())
     events = EventManager(None, available_events)
     pre.follow_cells(type("IP", (), {"events": events})())
@@ -219,30 +224,30 @@ def test_prefetch_pauses_while_a_cell_runs(setup, widgets):
 
 def test_likely_next():
     key = (0.0, 20, 0, "trailing")
-    nxt = viz.likely_next(key, ("steps", 1))
+    nxt = likely_next(key, ("steps", 1))
     assert nxt[0] == (0.0, 21, 0, "trailing") and key not in nxt and len(nxt) == len(set(nxt))
-    assert viz.likely_next(key, ("steps", -1))[0] == (0.0, 19, 0, "trailing")
-    assert viz.likely_next((1.0, 100, 2, "trailing"), ("seed", 1))[0] == (1.0, 100, 3, "trailing")
-    assert viz.likely_next((1.0, 100, 0, "trailing"), ("eta", 1))[0] == (0.0, 100, 0, "trailing")  # the other end
-    edge = viz.likely_next((1.0, 100, 20, "leading"), None, max_steps=100, max_seed=20)
+    assert likely_next(key, ("steps", -1))[0] == (0.0, 19, 0, "trailing")
+    assert likely_next((1.0, 100, 2, "trailing"), ("seed", 1))[0] == (1.0, 100, 3, "trailing")
+    assert likely_next((1.0, 100, 0, "trailing"), ("eta", 1))[0] == (0.0, 100, 0, "trailing")  # the other end
+    edge = likely_next((1.0, 100, 20, "leading"), None, max_steps=100, max_seed=20)
     assert all(0 <= e <= 1 and 2 <= S <= 100 and 0 <= sd <= 20 for e, S, sd, _ in edge)
     assert {(1.0, 100, 20, "trailing"), (1.0, 100, 20, "linspace")} <= set(edge)
     # A gesture made twice in a row: the whole run ahead comes first, to the slider's end, then the neighbours.
-    run = viz.likely_next(key, ("steps", 1), max_steps=30, repeats=2)
+    run = likely_next(key, ("steps", 1), max_steps=30, repeats=2)
     assert run[:10] == [(0.0, S, 0, "trailing") for S in range(21, 31)] and run[10] == (0.0, 19, 0, "trailing")
     assert len(run) == len(set(run)) and (0.0, 20, 1, "trailing") in run
-    down = viz.likely_next(key, ("steps", -1), repeats=3)
+    down = likely_next(key, ("steps", -1), repeats=3)
     assert down[:18] == [(0.0, S, 0, "trailing") for S in range(19, 1, -1)]
-    seeds = viz.likely_next((1.0, 100, 2, "trailing"), ("seed", 1), repeats=2)
+    seeds = likely_next((1.0, 100, 2, "trailing"), ("seed", 1), repeats=2)
     assert seeds[:3] == [(1.0, 100, sd, "trailing") for sd in (3, 4, 5)]
-    assert viz.likely_next(key, ("steps", 1), repeats=1)[1] == (0.0, 19, 0, "trailing")  # once: no run yet
+    assert likely_next(key, ("steps", 1), repeats=1)[1] == (0.0, 19, 0, "trailing")  # once: no run yet
 
 
 def test_explorer_has_no_output_widget(setup, widgets):
-    """An Output widget makes Voilà hang now and then (see viz.explorer); the lecture app must not use one."""
+    """An Output widget makes Voilà hang now and then (see ddim_teach.explorer.explorer); the lecture app must not use one."""
     import ipywidgets as W
     model, s = setup
-    w = viz.explorer(model, s, n=2, max_steps=10)
+    w = explorer(model, s, n=2, max_steps=10)
     widgets.append(w)
 
     def walk(widget):
@@ -252,13 +257,20 @@ def test_explorer_has_no_output_widget(setup, widgets):
     assert not [x for x in walk(w) if isinstance(x, W.Output)]
 
 
+def test_viz_keeps_the_names_the_notebooks_call():
+    """Notebooks call viz.explorer, viz.Explorer and viz.draw_explorer: the explorer package's own objects."""
+    import ddim_teach.explorer as package
+    assert (viz.explorer, viz.Explorer, viz.draw_explorer) == (package.explorer, package.Explorer,
+                                                               package.draw_explorer)
+
+
 def test_show_images_grid():
     ax = viz.show_images(torch.zeros(5, 1, 28, 28), nrow=3)
     assert ax.images[0].get_array().shape == (2 * 30 + 2, 3 * 30 + 2)
     plt.close("all")
 
 
-# ------------------------------------------------------------------------------------- language (issue 15)
+# ------------------------------------------------------------------------------------------------ language
 
 def _texts(fig) -> list[str]:
     """Every text the figure draws: titles, axis labels, tick labels and free texts."""
@@ -288,11 +300,11 @@ def test_explorer_in_chinese(setup, widgets, chinese_font):
     the PNG's setting chunk (which the browser test reads) stays English."""
     from ddim_teach import i18n
     model, s = setup
-    w = viz.explorer(model, s, n=2, max_steps=30, prefetch=False, lang="zh")
+    w = explorer(model, s, n=2, max_steps=30, prefetch=False, lang="zh")
     widgets.append(w)
     eta, steps, spacing, seed, image, status = w.children
     assert [c.description for c in (eta, steps, spacing, seed)] == ["η", "步数", "间隔", "种子"]
-    assert spacing.tooltips[1] == "从 T-1 = 999 开始往下数" and list(spacing.options) == list(viz.SPACINGS)
+    assert spacing.tooltips[1] == "从 T-1 = 999 开始往下数" and list(spacing.options) == list(SPACINGS)
     assert "η = 0，S = 20，trailing，种子 = 0：计算用时" in status.value
     assert _png_setting(image.value) == "η = 0, S = 20, trailing, seed = 0"
     spacing.value, steps.value = "leading", 5
@@ -303,7 +315,7 @@ def test_explorer_in_chinese(setup, widgets, chinese_font):
     assert w.figure.start_text.get_text() == " 从 t = 800 开始"
     texts = "".join(_texts(fig))
     assert i18n.missing_glyphs(texts) == []
-    assert _glyph_warnings(lambda: viz.ExplorerFigure(n=2, lang="zh").png(w.result)) == []
+    assert _glyph_warnings(lambda: ExplorerFigure(n=2, lang="zh").png(w.result)) == []
 
 
 def test_chinese_figure_without_the_font_would_show_boxes(setup, chinese_font, monkeypatch):
@@ -312,8 +324,8 @@ def test_chinese_figure_without_the_font_would_show_boxes(setup, chinese_font, m
     model, s = setup
     monkeypatch.setattr(i18n, "use_chinese_font", lambda warn=True: None)
     matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
-    result = viz.Explorer(model, s, n=2)(eta=0.0, steps=5, seed=0, spacing="leading")
-    missing = _glyph_warnings(lambda: viz.ExplorerFigure(n=2, lang="zh", blit=False).png(result))
+    result = Explorer(model, s, n=2)(eta=0.0, steps=5, seed=0, spacing="leading")
+    missing = _glyph_warnings(lambda: ExplorerFigure(n=2, lang="zh", blit=False).png(result))
     assert missing and any("27493" in m for m in missing)  # 27493 = U+6B65, 步 of the sigma title
 
 
@@ -321,7 +333,7 @@ def test_explorer_in_english_is_unchanged(setup, widgets, chinese_font):
     """lang="en" (and the default, English) keeps the English texts and pixels, even after a Chinese figure."""
     from ddim_teach import i18n
     model, s = setup
-    w = viz.explorer(model, s, n=2, max_steps=30, prefetch=False, lang="en")
+    w = explorer(model, s, n=2, max_steps=30, prefetch=False, lang="en")
     widgets.append(w)
     eta, steps, spacing, seed, image, status = w.children
     assert [c.description for c in (eta, steps, spacing, seed)] == ["η", "steps", "spacing", "seed"]
@@ -333,12 +345,12 @@ def test_explorer_in_english_is_unchanged(setup, widgets, chinese_font):
     assert fig.axes[0].get_title() == "final samples   η = 0, S = 20, trailing, seed = 0"
     assert fig.axes[3].get_title() == "σ_t per step (trailing)"
     assert w.figure.start_text.get_text() == " starts at t = 999"
-    assert image.value == viz.ExplorerFigure(n=2).png(w.result)  # default lang: the current one, English
+    assert image.value == ExplorerFigure(n=2).png(w.result)  # default lang: the current one, English
     with i18n.using("zh"):
-        assert viz.ExplorerFigure(n=2).lang == "zh"
-        assert viz.ExplorerFigure(n=2, lang="en").png(w.result) == image.value
+        assert ExplorerFigure(n=2).lang == "zh"
+        assert ExplorerFigure(n=2, lang="en").png(w.result) == image.value
     with pytest.raises(ValueError, match="unknown language 'fr'"):
-        viz.ExplorerFigure(n=2, lang="fr")
+        ExplorerFigure(n=2, lang="fr")
 
 
 def test_show_strip_labels_in_both_languages(setup, chinese_font):

@@ -1,0 +1,104 @@
+"""What the explorer shows, computed and cached: one sampler run per setting (eta, steps, seed, spacing)."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+import torch
+
+from .. import samplers
+
+SPACINGS = ("leading", "trailing", "linspace")
+
+
+class Explorer:
+    """Samples for (eta, steps, seed, spacing), cached: the lecture's sliders call :meth:`__call__`.
+
+    A result holds what the explorer shows: the ``n`` final samples, and for sample 0 only, ``xs`` and
+    ``x0_hats`` (x_t and x0_hat entering every step), with the ``timesteps`` and ``sigmas`` of the run.
+    The same key gives the same tensors, bit for bit, whichever thread computed them (x_T and the noise
+    come from generators seeded by ``seed``; the thread count is torch's, shared by all threads).
+
+    ``prefetcher`` (set by the widget, None otherwise) is the background worker that fills the cache
+    ahead of time; :meth:`get` takes its result when it is on the very key asked for.
+    """
+
+    def __init__(self, model, schedule, n: int = 6, spacing: str = "trailing", cache_size: int = 256,
+                 x_seed: int = 0):
+        if spacing not in SPACINGS:
+            raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
+        self.model, self.schedule, self.n, self.spacing = model, schedule, n, spacing
+        self.x_seed = x_seed
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.cache_size = cache_size
+        self.calls = 0
+        self.prefetcher = None  # a prefetch.Prefetcher, or None
+
+    def x_T(self, seed: int) -> torch.Tensor:
+        shape = (self.n, *getattr(self.model, "sample_shape", (1, 28, 28)))
+        return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+    def key(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None) -> tuple:
+        """The cache key (eta rounded to 4 decimals, steps, seed, spacing), checked."""
+        spacing = self.spacing if spacing is None else spacing
+        if spacing not in SPACINGS:
+            raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
+        if not 0.0 <= float(eta) <= 1.0:
+            raise ValueError(f"eta must lie in [0, 1] (0 = DDIM, 1 = DDPM-like), got {eta!r}")
+        if not 1 <= int(steps) <= self.schedule.T:
+            raise ValueError(f"steps must be an integer in 1..{self.schedule.T}, got {steps!r}")
+        return round(float(eta), 4), int(steps), int(seed), spacing
+
+    # -- the cache (least recently used entries go first; any thread may read and store)
+    def cached(self, key: tuple) -> dict | None:
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        return None
+
+    def store(self, key: tuple, result: dict) -> dict:
+        with self._lock:
+            self._cache[key] = result
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    # -- computing
+    def compute(self, key: tuple, checkpoint=None) -> dict:
+        """Run the sampler for ``key`` (uncached). ``checkpoint()`` is called after every step; it may
+        block (the background worker pausing) or raise to abandon the run (the worker's job cancelled)."""
+        eta, steps, seed, spacing = key
+        xs, x0_hats = [], []
+
+        def keep_sample_0(state):  # the strip shows x_t and x0_hat of one sample: record only that one
+            xs.append(state.x_t[:1].clone())
+            x0_hats.append(state.x0_hat[:1].clone())
+            if checkpoint is not None:
+                checkpoint()
+        t0 = time.perf_counter()
+        traj = samplers.sample(self.model, self.schedule, self.x_T(seed), steps=steps, eta=eta, spacing=spacing,
+                               generator=torch.Generator().manual_seed(seed + 10_000), record_every=None,
+                               progress=False, callback=keep_sample_0)
+        with self._lock:
+            self.calls += 1
+        return {"final": traj.final, "x0_hats": torch.cat(x0_hats), "xs": torch.cat(xs),
+                "timesteps": traj.timesteps, "sigmas": traj.sigmas, "seconds": time.perf_counter() - t0,
+                "key": key, "ahead": False}
+
+    def get(self, key: tuple) -> dict:
+        """The result for a checked key: cached, or the background worker's if it is on this key (it finishes
+        it even while paused), or computed now in the calling thread and stored."""
+        hit = self.cached(key)
+        if hit is None and self.prefetcher is not None:
+            hit = self.prefetcher.wait_for(key)
+        if hit is None:
+            hit = self.store(key, self.compute(key))
+        return hit
+
+    def __call__(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None) -> dict:
+        """Returns final samples, the x_t and x0_hat strips of sample 0, timesteps, sigmas and the compute time."""
+        return self.get(self.key(eta, steps, seed, spacing))
