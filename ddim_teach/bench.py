@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from . import cli, data, metrics, samplers
+from . import data, metrics, samplers
+from ._infra import cli
 from .denoiser import Denoiser
 from .pretrained import load_classifier, load_pretrained
 
@@ -203,7 +204,7 @@ def _ddpm_label(S: int, T: int) -> str:
 
 
 def main(argv=None):
-    from .checkpoint import CheckpointError
+    from ._infra.checkpoint import CheckpointError
     from .schedules import SPACINGS
     ap = argparse.ArgumentParser(prog=cli.prog("bench"), description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checkpoint, cli, data
+from . import data
+from ._infra import checkpoint, cli
 
 
 class Classifier(nn.Module):
@@ -99,7 +100,7 @@ def accuracy(model, x, y) -> float:
 def main(argv=None):
     from pathlib import Path
 
-    from .atomic import check_writable, refuse_package_path
+    from ._infra.atomic import check_writable, refuse_package_path
     ap = argparse.ArgumentParser(prog=cli.prog("classifier"), description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="the file to write (never inside the installed package)")

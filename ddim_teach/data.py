@@ -18,7 +18,6 @@ classifier and the benchmark) asks for ``source="bundled"``.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import struct
 import urllib.request
@@ -28,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import atomic_write
+from ._infra.atomic import atomic_write
+from ._infra.download import fetch_verified
+from ._infra.hashing import bytes_sha256
 
 SPLITS = ("train", "test")
 MIRRORS = (
@@ -98,25 +99,9 @@ def download_mnist(folder: str | os.PathLike | None = None, mirrors=MIRRORS, ope
     """Fetch the four original IDX .gz files, verify SHA-256, write each atomically. Returns the folder."""
     folder = Path(folder) if folder else data_dir()
     for name, sha in IDX_FILES.items():
-        target = folder / (name + ".gz")
-        if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha:
-            continue
-        errors = []
-        for base in mirrors:
-            try:
-                with opener(base + name + ".gz", timeout=60) as r:
-                    data = r.read()
-            except Exception as e:  # network errors differ by platform
-                errors.append(f"{base}: {e}")
-                continue
-            got = hashlib.sha256(data).hexdigest()
-            if got != sha:
-                errors.append(f"{base}: checksum mismatch (sha256 {got}, expected {sha})")
-                continue
-            atomic_write(target, data)
-            break
-        else:
-            raise DataError(f"could not download {name}.gz: " + "; ".join(errors))
+        got = fetch_verified(name + ".gz", sha, folder / (name + ".gz"), mirrors, opener)
+        if isinstance(got, list):
+            raise DataError(f"could not download {name}.gz: " + "; ".join(got))
     return folder
 
 
@@ -127,7 +112,7 @@ def _load_idx_split(folder: Path, split: str):
         return None
     for p, n in zip(paths, names):
         if p.suffix == ".gz":
-            got = hashlib.sha256(p.read_bytes()).hexdigest()
+            got = bytes_sha256(p.read_bytes())
             if got != IDX_FILES[n]:
                 raise DataError(f"{p}: checksum mismatch (sha256 {got}, expected {IDX_FILES[n]}); "
                                 "delete it or download again")

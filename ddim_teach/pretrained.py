@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 from importlib import resources
 from pathlib import Path
 
-from . import checkpoint, cli, schedules
-from .atomic import check_writable, refuse_package_path
+from . import schedules
+from ._infra import checkpoint, cli
+from ._infra.atomic import check_writable, refuse_package_path
+from ._infra.hashing import file_sha256
 from .classifier import Classifier
 from .unet import UNet, UNetConfig
 
@@ -38,14 +39,6 @@ def weights_path(name: str) -> Path:
     Readers use :func:`shipped_file`, which also works from a zip and verifies the SHA-256.
     """
     return Path(str(resources.files("ddim_teach") / "weights" / name))
-
-
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def recorded_sha256(name: str) -> str:

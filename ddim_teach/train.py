@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import atomic, checkpoint, cli, data, schedules
+from . import data, schedules
+from ._infra import atomic, checkpoint, cli
 from .elbo import l_simple
 from .unet import UNet, UNetConfig
 

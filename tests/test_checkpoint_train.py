@@ -5,9 +5,10 @@ import sys
 import pytest
 import torch
 
-from ddim_teach import atomic, checkpoint, pretrained
+from ddim_teach import pretrained
+from ddim_teach._infra import atomic, checkpoint
 from ddim_teach import train as train_mod
-from ddim_teach.checkpoint import CheckpointError
+from ddim_teach._infra.checkpoint import CheckpointError
 from ddim_teach.train import train
 from ddim_teach.unet import UNetConfig
 
@@ -265,7 +266,7 @@ def test_atomic_write_fsyncs_before_the_rename(tmp_path, monkeypatch):
     events.clear()
     data.write_idx(tmp_path / "x-idx1-ubyte", torch.arange(3, dtype=torch.uint8).numpy())
     assert events[:2] == ["fsync", "replace"], events
-    assert checkpoint.save.__module__ == "ddim_teach.checkpoint" and data.atomic_write is atomic.atomic_write
+    assert checkpoint.save.__module__ == "ddim_teach._infra.checkpoint" and data.atomic_write is atomic.atomic_write
 
 
 def _flip_inside(path, needle: bytes):

@@ -186,7 +186,8 @@ def test_pretrained_export_writes_only_where_asked(files, tmp_path, capsys):
 # ---- the same kinds of bad input through the public functions ----------------------------------------------
 
 def _api_cases(d):
-    from ddim_teach import checkpoint, data
+    from ddim_teach import data
+    from ddim_teach._infra import checkpoint
     from ddim_teach.unet import UNetConfig
     im = data.load_mnist("test", source="bundled")[0][:8]
     tiny = UNetConfig(base_channels=8, ch_mult=(1, 2), attn_resolutions=(14,), groups=4)

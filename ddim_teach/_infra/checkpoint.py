@@ -8,7 +8,7 @@ the ``schedule`` (name and T) and the training ``step``.
 
 It also records ``content_sha256``, a SHA-256 over every tensor's bytes and every value, so a file
 that was damaged after saving (a flipped byte inside the tensor data, which ``torch.load`` does not
-notice) is refused on load. Files are written through :func:`ddim_teach.atomic.atomic_write`.
+notice) is refused on load. Files are written through :func:`ddim_teach._infra.atomic.atomic_write`.
 """
 from __future__ import annotations
 
