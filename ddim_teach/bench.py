@@ -227,7 +227,7 @@ def main(argv=None):
     from . import bench_explorer
     bench_explorer.add_arguments(ap, mode)
     a = ap.parse_args(argv)
-    if a.explorer:  # the explorer's latency in a scripted lecture session (issue 14)
+    if a.explorer:  # the explorer's latency in a scripted lecture session
         return bench_explorer.run_from_args(a, ap)
     if a.weights is not None and not Path(a.weights).is_file():
         ap.error(f"--weights {a.weights!r}: no such file (export one with python -m ddim_teach.pretrained CKPT OUT)")

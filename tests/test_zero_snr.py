@@ -84,4 +84,5 @@ def test_oracle_predictions_are_consistent(zsnr):
         ab = zsnr.alpha_bar(t)
         torch.testing.assert_close(ab.sqrt() * o.x0_hat(x, tt) + (1 - ab).sqrt() * o.eps_hat(x, tt), x)
         v = oracles.GaussianOracle(zsnr, MU, SD, prediction_type="v_prediction")(x, tt)
-        torch.testing.assert_close(v, ab.sqrt() * o.eps_hat(x, tt) - (1 - ab).sqrt() * o.x0_hat(x, tt))
+        # not v's definition again: the other identity it implies, x0 = sqrt(ab) x_t - sqrt(1 - ab) v
+        torch.testing.assert_close(ab.sqrt() * x - (1 - ab).sqrt() * v, o.x0_hat(x, tt))
