@@ -7,11 +7,12 @@ steps, one short loop per sampler with a callback, inversion, slerp) and ``ode``
 DDIM as Euler, Heun) use those. Around them: ``oracles`` (exact eps-predictors), ``unet`` (the compact U-Net),
 ``data`` (MNIST offline), ``train``, ``classifier``, ``metrics``, ``pretrained``, ``bench``, ``viz`` (plots for
 the notebooks), ``explorer`` (the η / steps / spacing / seed widget: cache, background worker, figure, widget),
-``diagnose`` (the "samples are only noise" checklist) and ``pitfalls`` (deliberately broken updates for the
-clinic notebook). Notebook 2's math: ``derivations`` (SymPy: DDPM's posterior by Bayes' rule, Algorithm 2, the
-ELBO's weights), ``elbo`` (L_simple and the loss per timestep) and ``tweedie`` (score, Tweedie's formula, how
-x0_hat magnifies the model's error). ``_infra`` holds what is not math: atomic writes, checkpoints, hashes,
-downloads.
+``diagnose`` (the "samples are only noise" checklist), ``pitfalls`` (deliberately broken updates for the
+clinic notebook) and ``mistakes`` (the catalogue of named mistakes that the clinic's broken updates and the
+exercise checker, ``exercises``, share). Notebook 2's math: ``derivations`` (SymPy: DDPM's posterior by Bayes'
+rule, Algorithm 2, the ELBO's weights), ``elbo`` (L_simple and the loss per timestep) and ``tweedie`` (score,
+Tweedie's formula, how x0_hat magnifies the model's error). ``_infra`` holds what is not math: atomic writes,
+checkpoints, hashes, downloads.
 
 Notation: ``alphas`` is DDPM's alpha_t; ``alpha_bars`` is DDPM's alpha_bar_t, the DDIM paper's alpha_t.
 """

@@ -2,8 +2,9 @@
 
 The notebooks' prose is translated in ``i18n/zh/*.json`` and built into ``notebooks/zh/`` by
 ``scripts/build_zh.py``. This module covers the text that *code* shows: the explorer's sliders and status
-line, the titles and labels the viz helpers draw, and the exercise checker's verdicts. The first code cell
-of every Chinese notebook runs::
+line, the titles and labels the viz helpers draw, the exercise checker's verdicts, and the label and hint of
+every named mistake (:mod:`ddim_teach.mistakes`, keys ``mistake.<name>.label`` and ``.hint``). The first code
+cell of every Chinese notebook runs::
 
     from ddim_teach import i18n
     i18n.set_language("zh")        # also calls i18n.use_chinese_font()
@@ -31,13 +32,11 @@ from collections.abc import Iterator
 
 __all__ = [
     "LANGUAGES",
-    "MISTAKES_ZH",
     "STRINGS",
     "find_chinese_font",
     "get_language",
     "language",
     "missing_glyphs",
-    "mistake_text",
     "set_language",
     "tr",
     "use_chinese_font",
@@ -116,6 +115,542 @@ STRINGS: dict[str, dict[str, str]] = {
                       "zh": "返回的 dtype 为 {got}{where}，应为 {expected}（请保持输入的 dtype）"},
     "problem.count": {"en": "returned {got} values{where}, expected {expected}",
                       "zh": "返回了 {got} 个值{where}，应为 {expected} 个"},
+    # ddim_teach.mistakes: each named mistake's label (what went wrong) and hint (where to look), by name.
+    # A verdict shows them as: looks like "<label>". Hint: <hint>. In the order the exercises first use them;
+    # wrapped_final_alpha_bar, a broken step of the clinic that no exercise lists, comes last.
+    "mistake.cumprod_betas.label": {"en": "the product of the β's (not of the α's)", "zh": "β 的连乘（而不是 α 的连乘）"},
+    "mistake.cumprod_betas.hint": {
+        "en": "each step keeps a fraction α_s = 1 − β_s of the signal variance; ᾱ_t multiplies those fractions",
+        "zh": "每一步保留信号方差的比例 α_s = 1 − β_s；ᾱ_t 是这些比例的乘积"},
+    "mistake.alpha_bar_from_betas_alpha_for_alpha_bar.label": {
+        "en": "DDPM's one-step α_t = 1 − β_t returned where the cumulative ᾱ_t is meant",
+        "zh": "返回了 DDPM 的单步 α_t = 1 − β_t，而要求的是累积的 ᾱ_t"},
+    "mistake.alpha_bar_from_betas_alpha_for_alpha_bar.hint": {
+        "en": "ᾱ_t is the signal variance left after all steps s ≤ t, not after step t alone",
+        "zh": "ᾱ_t 是经过所有 s ≤ t 的步之后剩下的信号方差，而不只是第 t 步之后的"},
+    "mistake.shifted.label": {
+        "en": "off by one: ᾱ_{t−1} (starting at 1) instead of ᾱ_t",
+        "zh": "差一位：ᾱ_{t−1}（从 1 开始）而不是 ᾱ_t"},
+    "mistake.shifted.hint": {
+        "en": "the product runs over s ≤ t, so it includes step t itself; alpha_bars[0] = 1 − β_0",
+        "zh": "乘积取遍 s ≤ t，包括第 t 步本身；alpha_bars[0] = 1 − β_0"},
+    "mistake.one_minus_cumsum.label": {"en": "1 − Σβ (the first-order approximation)", "zh": "1 − Σβ（一阶近似）"},
+    "mistake.one_minus_cumsum.hint": {
+        "en": "the fractions multiply; 1 − Σβ is only their first-order approximation and turns negative",
+        "zh": "各比例是相乘的；1 − Σβ 只是它的一阶近似，而且会变成负数"},
+    "mistake.alpha_bar_from_betas_sqrt.label": {
+        "en": "an extra square root: √ᾱ_t (the signal's amplitude) instead of ᾱ_t (its variance)",
+        "zh": "多了一个平方根：√ᾱ_t（信号的幅度）而不是 ᾱ_t（信号的方差）"},
+    "mistake.alpha_bar_from_betas_sqrt.hint": {
+        "en": "ᾱ_t is the product of the α_s themselves, without a square root",
+        "zh": "ᾱ_t 是各 α_s 本身的乘积，不开平方"},
+    "mistake.q_sample_no_sqrt.label": {
+        "en": "missing square roots: ᾱ_t x₀ + (1 − ᾱ_t) ε",
+        "zh": "缺少平方根：ᾱ_t x₀ + (1 − ᾱ_t) ε"},
+    "mistake.q_sample_no_sqrt.hint": {
+        "en": "ᾱ_t and 1 − ᾱ_t are variances; a Gaussian is scaled by its standard deviation",
+        "zh": "ᾱ_t 和 1 − ᾱ_t 是方差；缩放高斯变量用的是它的标准差"},
+    "mistake.q_sample_coefficients_swapped.label": {"en": "the two coefficients swapped", "zh": "两个系数互换了"},
+    "mistake.q_sample_coefficients_swapped.hint": {
+        "en": "at t = 0 (ᾱ ≈ 1), x_t must be ≈ x₀",
+        "zh": "在 t = 0（ᾱ ≈ 1）时，x_t 必须 ≈ x₀"},
+    "mistake.amplitude_complement.label": {"en": "1 − √ᾱ_t as the noise's coefficient", "zh": "用 1 − √ᾱ_t 作为噪声的系数"},
+    "mistake.amplitude_complement.hint": {
+        "en": "the variances add up to 1, not the amplitudes: (√ᾱ_t)² + (noise coefficient)² = 1",
+        "zh": "加起来等于 1 的是方差而不是幅度：(√ᾱ_t)² + (噪声系数)² = 1"},
+    "mistake.unscaled_noise.label": {
+        "en": "the noise added at full scale (√ᾱ_t x₀ + ε)",
+        "zh": "噪声没有缩放就加上了（√ᾱ_t x₀ + ε）"},
+    "mistake.unscaled_noise.hint": {
+        "en": "the noise's variance is 1 − ᾱ_t, so that x_t keeps unit variance",
+        "zh": "噪声的方差是 1 − ᾱ_t，这样 x_t 的方差保持为 1"},
+    "mistake.unscaled_signal.label": {
+        "en": "the signal not shrunk (x₀ + √(1 − ᾱ_t) ε)",
+        "zh": "信号没有缩小（x₀ + √(1 − ᾱ_t) ε）"},
+    "mistake.unscaled_signal.hint": {
+        "en": "DDPM's forward process shrinks the signal by √ᾱ_t as it adds noise (variance preserving)",
+        "zh": "DDPM 的前向过程在加噪的同时把信号缩小 √ᾱ_t 倍（保持方差）"},
+    "mistake.alpha_bar_only.label": {
+        "en": "ᾱ_t alone (the signal variance, not the ratio)",
+        "zh": "只有 ᾱ_t（信号方差，而不是比值）"},
+    "mistake.alpha_bar_only.hint": {
+        "en": "SNR divides the signal variance by the noise variance",
+        "zh": "SNR 是信号方差除以噪声方差"},
+    "mistake.inverted.label": {"en": "noise over signal (1/SNR)", "zh": "噪声比信号（1/SNR）"},
+    "mistake.inverted.hint": {"en": "the signal's variance goes on top", "zh": "信号的方差在分子上"},
+    "mistake.amplitude.label": {"en": "the ratio of amplitudes √ᾱ_t/√(1 − ᾱ_t)", "zh": "幅度之比 √ᾱ_t/√(1 − ᾱ_t)"},
+    "mistake.amplitude.hint": {
+        "en": "SNR is a ratio of variances, not of standard deviations",
+        "zh": "SNR 是方差之比，而不是标准差之比"},
+    "mistake.snr_alpha_for_alpha_bar.label": {
+        "en": "DDPM's one-step α_t/β_t where the cumulative ᾱ_t is meant",
+        "zh": "用了 DDPM 的单步 α_t/β_t，而要求的是累积的 ᾱ_t"},
+    "mistake.snr_alpha_for_alpha_bar.hint": {
+        "en": "x_t's signal variance is ᾱ_t = ∏_{s≤t} α_s, and its noise variance 1 − ᾱ_t",
+        "zh": "x_t 的信号方差是 ᾱ_t = ∏_{s≤t} α_s，噪声方差是 1 − ᾱ_t"},
+    "mistake.alpha_bar_for_alpha.label": {
+        "en": "√ᾱ_t where the step's own √α_t belongs (the x_t coefficient)",
+        "zh": "在该用这一步自己的 √α_t 的地方用了 √ᾱ_t（x_t 的系数）"},
+    "mistake.alpha_bar_for_alpha.hint": {
+        "en": "x_t's coefficient comes from q(x_t | x_{t-1}) = N(√α_t x_{t-1}, β_t): one step, α = ᾱ_t/ᾱ_prev",
+        "zh": "x_t 的系数来自 q(x_t | x_{t-1}) = N(√α_t x_{t-1}, β_t)：只是一步，α = ᾱ_t/ᾱ_prev"},
+    "mistake.posterior_mean_alpha_for_alpha_bar.label": {
+        "en": "DDPM's one-step α_t where the cumulative ᾱ_t is meant (1 − α_t in the denominators)",
+        "zh": "用了 DDPM 的单步 α_t，而要求的是累积的 ᾱ_t（分母里出现 1 − α_t）"},
+    "mistake.posterior_mean_alpha_for_alpha_bar.hint": {
+        "en": "the denominator 1 − ᾱ_t is the variance of q(x_t | x₀), which is cumulative",
+        "zh": "分母 1 − ᾱ_t 是 q(x_t | x₀) 的方差，它是累积的"},
+    "mistake.no_sqrt_alpha.label": {
+        "en": "a missing square root: α_t where √α_t belongs",
+        "zh": "缺少平方根：该用 √α_t 的地方用了 α_t"},
+    "mistake.no_sqrt_alpha.hint": {
+        "en": "q(x_t | x_{t-1}) has mean √α_t x_{t-1}",
+        "zh": "q(x_t | x_{t-1}) 的均值是 √α_t x_{t-1}"},
+    "mistake.no_sqrt_alpha_bar_prev.label": {
+        "en": "a missing square root: ᾱ_prev where √ᾱ_prev belongs",
+        "zh": "缺少平方根：该用 √ᾱ_prev 的地方用了 ᾱ_prev"},
+    "mistake.no_sqrt_alpha_bar_prev.hint": {
+        "en": "q(x_{t-1} | x₀) has mean √ᾱ_{t-1} x₀",
+        "zh": "q(x_{t-1} | x₀) 的均值是 √ᾱ_{t-1} x₀"},
+    "mistake.posterior_mean_cumulative_beta.label": {
+        "en": "1 − ᾱ_t used as the step's β (in the x₀ coefficient)",
+        "zh": "把 1 − ᾱ_t 当作这一步的 β（在 x₀ 的系数中）"},
+    "mistake.posterior_mean_cumulative_beta.hint": {
+        "en": "the step's β is 1 − ᾱ_t/ᾱ_prev (DDPM's β_t when t_prev = t − 1)",
+        "zh": "这一步的 β 是 1 − ᾱ_t/ᾱ_prev（t_prev = t − 1 时即 DDPM 的 β_t）"},
+    "mistake.posterior_mean_x0_x_t_swapped.label": {
+        "en": "the x₀ and x_t coefficients swapped",
+        "zh": "x₀ 和 x_t 的系数互换了"},
+    "mistake.posterior_mean_x0_x_t_swapped.hint": {
+        "en": "at the last step (ᾱ_prev = 1) the mean must be x₀ itself",
+        "zh": "在最后一步（ᾱ_prev = 1），均值必须就是 x₀ 本身"},
+    "mistake.posterior_variance_fixed_large.label": {
+        "en": "fixed_large's β where β̃ is asked",
+        "zh": "要求的是 β̃，却用了 fixed_large 的 β"},
+    "mistake.posterior_variance_fixed_large.hint": {
+        "en": "β is the forward step's variance (DDPM's σ² = β option); the posterior's is smaller by (1 − ᾱ_prev)/(1 "
+              "− ᾱ_t)",
+        "zh": "β 是前向一步的方差（DDPM 中 σ² = β 的选项）；后验的方差要小 (1 − ᾱ_prev)/(1 − ᾱ_t) 倍"},
+    "mistake.std_for_variance.label": {
+        "en": "an extra square root: the standard deviation √β̃ instead of the variance β̃",
+        "zh": "多了一个平方根：标准差 √β̃ 而不是方差 β̃"},
+    "mistake.std_for_variance.hint": {
+        "en": "the exercise asks for the variance, the quantity DDPM's eq. 7 calls β̃_t",
+        "zh": "练习要求的是方差，即 DDPM 式 7 中的 β̃_t"},
+    "mistake.inverted_ratio.label": {
+        "en": "the ratio inverted: (1 − ᾱ_t)/(1 − ᾱ_prev) β",
+        "zh": "比值倒过来了：(1 − ᾱ_t)/(1 − ᾱ_prev) β"},
+    "mistake.inverted_ratio.hint": {
+        "en": "β̃ ≤ β: the posterior knows x₀, so it is narrower than the forward step",
+        "zh": "β̃ ≤ β：后验知道 x₀，所以比前向一步更窄"},
+    "mistake.posterior_variance_cumulative_beta.label": {
+        "en": "1 − ᾱ_t used as the step's β",
+        "zh": "把 1 − ᾱ_t 当作这一步的 β"},
+    "mistake.posterior_variance_cumulative_beta.hint": {
+        "en": "the step's β is 1 − ᾱ_t/ᾱ_prev (DDPM's β_t when t_prev = t − 1)",
+        "zh": "这一步的 β 是 1 − ᾱ_t/ᾱ_prev（t_prev = t − 1 时即 DDPM 的 β_t）"},
+    "mistake.ddpm_step_alpha_for_alpha_bar.label": {
+        "en": "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant (in x̂₀)",
+        "zh": "在该用 ᾱ_t 的地方用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev（在 x̂₀ 中）"},
+    "mistake.ddpm_step_alpha_for_alpha_bar.hint": {
+        "en": "x̂₀ inverts q(x_t | x₀) = N(√ᾱ_t x₀, 1 − ᾱ_t), which is cumulative",
+        "zh": "x̂₀ 是对 q(x_t | x₀) = N(√ᾱ_t x₀, 1 − ᾱ_t) 求逆，而它是累积的"},
+    "mistake.ddpm_step_fixed_large.label": {
+        "en": "fixed_large's β where β̃ is asked (noise std √β)",
+        "zh": "要求的是 β̃，却用了 fixed_large 的 β（噪声标准差 √β）"},
+    "mistake.ddpm_step_fixed_large.hint": {
+        "en": "fixed_small adds noise of variance β̃ = (1 − ᾱ_prev)/(1 − ᾱ_t) · β",
+        "zh": "fixed_small 加入方差为 β̃ = (1 − ᾱ_prev)/(1 − ᾱ_t) · β 的噪声"},
+    "mistake.ddpm_step_variance_for_std.label": {
+        "en": "the variance β̃ multiplies z where the standard deviation √β̃ belongs",
+        "zh": "用方差 β̃ 乘 z，而该用的是标准差 √β̃"},
+    "mistake.ddpm_step_variance_for_std.hint": {
+        "en": "z ~ N(0, I) is scaled by a standard deviation",
+        "zh": "z ~ N(0, I) 要乘的是标准差"},
+    "mistake.returns_x0_hat.label": {"en": "x̂₀ returned as the next x", "zh": "把 x̂₀ 当作下一个 x 返回"},
+    "mistake.returns_x0_hat.hint": {
+        "en": "x̂₀ is the clean estimate; the next x is x̂₀ re-noised to the next level",
+        "zh": "x̂₀ 是干净图像的估计；下一个 x 是重新加噪到下一级的 x̂₀"},
+    "mistake.no_noise.label": {"en": "the noise term √β̃ z left out", "zh": "漏掉了噪声项 √β̃ z"},
+    "mistake.no_noise.hint": {
+        "en": "an ancestral step samples from N(μ̃, β̃): add √β̃ · noise",
+        "zh": "祖先采样的一步从 N(μ̃, β̃) 中采样：加上 √β̃ · noise"},
+    "mistake.x0_target.label": {"en": "the prediction compared with x₀ instead of ε", "zh": "把预测与 x₀ 而不是 ε 比较"},
+    "mistake.x0_target.hint": {
+        "en": "an ε-prediction model is trained to output the noise that was added",
+        "zh": "预测 ε 的模型被训练来输出加入的噪声"},
+    "mistake.l_simple_no_sqrt.label": {
+        "en": "missing square roots in x_t: ᾱ_t x₀ + (1 − ᾱ_t) ε",
+        "zh": "x_t 中缺少平方根：ᾱ_t x₀ + (1 − ᾱ_t) ε"},
+    "mistake.l_simple_no_sqrt.hint": {
+        "en": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε (DDPM eq. 4)",
+        "zh": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε（DDPM 式 4）"},
+    "mistake.l_simple_one_based.label": {
+        "en": "1-based timesteps: alpha_bars[t − 1] where alpha_bars[t] belongs",
+        "zh": "时间步从 1 开始编号：该用 alpha_bars[t] 的地方用了 alpha_bars[t − 1]"},
+    "mistake.l_simple_one_based.hint": {
+        "en": "t is 0-based here: t = 0 is the first noising step, alpha_bars[0] = 1 − β_0",
+        "zh": "这里 t 从 0 开始编号：t = 0 是第一个加噪步，alpha_bars[0] = 1 − β_0"},
+    "mistake.sum_not_mean.label": {
+        "en": "the squared error summed over pixels instead of averaged",
+        "zh": "平方误差对像素求和而不是取平均"},
+    "mistake.sum_not_mean.hint": {
+        "en": "here L_simple is the mean over all elements (F.mse_loss), so that its scale does not grow with the "
+              "image size",
+        "zh": "这里 L_simple 是对所有元素的平均（F.mse_loss），这样它的尺度不会随图像尺寸增长"},
+    "mistake.model_on_x0.label": {
+        "en": "the model evaluated on x₀ instead of the noised x_t",
+        "zh": "在 x₀ 上而不是在加噪后的 x_t 上调用模型"},
+    "mistake.model_on_x0.hint": {
+        "en": "the network sees x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε and t",
+        "zh": "网络看到的是 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε 和 t"},
+    "mistake.negative_root.label": {"en": "the root with m < 0", "zh": "取了 m < 0 的根"},
+    "mistake.negative_root.hint": {
+        "en": "sp.solve returns two roots (m and −m); keep the one with m > 0, so that x_prev moves with x_t",
+        "zh": "sp.solve 返回两个根（m 和 −m）；保留 m > 0 的那个，这样 x_prev 与 x_t 同向变化"},
+    "mistake.no_sqrt_in_mean.label": {
+        "en": "the mean constraint without square roots (k + m ᾱ_t = ᾱ_prev)",
+        "zh": "均值约束里漏了平方根（k + m ᾱ_t = ᾱ_prev）"},
+    "mistake.no_sqrt_in_mean.hint": {
+        "en": "q(x_t | x₀) has mean √ᾱ_t · x₀, not ᾱ_t · x₀",
+        "zh": "q(x_t | x₀) 的均值是 √ᾱ_t · x₀，不是 ᾱ_t · x₀"},
+    "mistake.sigma_not_squared.label": {
+        "en": "σ where σ² belongs in the variance constraint",
+        "zh": "方差约束里该用 σ² 的地方用了 σ"},
+    "mistake.sigma_not_squared.hint": {
+        "en": "the variances add: m²(1 − ᾱ_t) + (the kernel's variance) = 1 − ᾱ_prev",
+        "zh": "方差相加：m²(1 − ᾱ_t) +（转移核的方差）= 1 − ᾱ_prev"},
+    "mistake.k_m_swapped.label": {"en": "k and m swapped", "zh": "k 与 m 对调了"},
+    "mistake.k_m_swapped.hint": {
+        "en": "return (k, m): k multiplies x₀, m multiplies x_t",
+        "zh": "返回 (k, m)：k 乘 x₀，m 乘 x_t"},
+    "mistake.ddim_sigma_squared.label": {"en": "σ² returned where σ is meant", "zh": "该返回 σ 的地方返回了 σ²"},
+    "mistake.ddim_sigma_squared.hint": {
+        "en": "η scales the standard deviation σ_t; at η = 1, σ_t² (not σ_t) equals β̃",
+        "zh": "η 缩放的是标准差 σ_t；η = 1 时等于 β̃ 的是 σ_t²（而不是 σ_t）"},
+    "mistake.ddim_sigma_missing_sqrt.label": {
+        "en": "a missing square root over 1 − ᾱ_t/ᾱ_prev",
+        "zh": "1 − ᾱ_t/ᾱ_prev 上漏了平方根"},
+    "mistake.ddim_sigma_missing_sqrt.hint": {
+        "en": "eq. 16 takes the square root of both factors",
+        "zh": "式 16 对两个因子都开平方"},
+    "mistake.missing_sqrt_ratio.label": {
+        "en": "a missing square root over (1 − ᾱ_prev)/(1 − ᾱ_t)",
+        "zh": "(1 − ᾱ_prev)/(1 − ᾱ_t) 上漏了平方根"},
+    "mistake.missing_sqrt_ratio.hint": {"en": "eq. 16 takes the square root of both factors", "zh": "式 16 对两个因子都开平方"},
+    "mistake.ddim_sigma_alpha_for_alpha_bar.label": {
+        "en": "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant (in 1 − ᾱ_t)",
+        "zh": "该用 ᾱ_t 的地方（1 − ᾱ_t 中）用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev"},
+    "mistake.ddim_sigma_alpha_for_alpha_bar.hint": {
+        "en": "the DDIM paper's α_t is DDPM's cumulative ᾱ_t; the step's own α appears only in the ratio ᾱ_t/ᾱ_prev",
+        "zh": "DDIM 论文的 α_t 就是 DDPM 的累积 ᾱ_t；这一步自己的 α 只出现在比值 ᾱ_t/ᾱ_prev 中"},
+    "mistake.family_posterior_mean_no_sqrt.label": {
+        "en": "a missing square root over 1 − ᾱ_prev − σ²",
+        "zh": "1 − ᾱ_prev − σ² 上漏了平方根"},
+    "mistake.family_posterior_mean_no_sqrt.hint": {
+        "en": "ε's coefficient is a standard deviation, and 1 − ᾱ_prev − σ² is a variance",
+        "zh": "ε 的系数是标准差，而 1 − ᾱ_prev − σ² 是方差"},
+    "mistake.sigma_for_variance.label": {"en": "σ where σ² belongs", "zh": "该用 σ² 的地方用了 σ"},
+    "mistake.sigma_for_variance.hint": {
+        "en": "σ_t is a standard deviation; the kernel's variance is σ_t²",
+        "zh": "σ_t 是标准差；转移核的方差是 σ_t²"},
+    "mistake.eps_unscaled.label": {
+        "en": "x_t − √ᾱ_t x₀ used as the noise without dividing by √(1 − ᾱ_t)",
+        "zh": "把 x_t − √ᾱ_t x₀ 当作噪声，没有除以 √(1 − ᾱ_t)"},
+    "mistake.eps_unscaled.hint": {
+        "en": "the unit-variance noise in x_t is ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)",
+        "zh": "x_t 中单位方差的噪声是 ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)"},
+    "mistake.variance_for_std.label": {
+        "en": "σ² used where σ is meant (the noise is σ_t² z)",
+        "zh": "该用 σ 的地方用了 σ²（噪声成了 σ_t² z）"},
+    "mistake.variance_for_std.hint": {
+        "en": "σ_t from eq. 16 is a standard deviation: the noise is multiplied by it, not by its square.",
+        "zh": "式 16 的 σ_t 是标准差：噪声要乘以它本身，而不是它的平方。"},
+    "mistake.alpha_for_alpha_bar.label": {
+        "en": "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant",
+        "zh": "该用 ᾱ_t 的地方用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev"},
+    "mistake.alpha_for_alpha_bar.hint": {
+        "en": "x̂₀ comes from x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε with the cumulative ᾱ_t (the DDIM paper's α_t), not the "
+              "one-step ratio.",
+        "zh": "x̂₀ 来自 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε，其中是累积的 ᾱ_t（DDIM 论文中的 α_t），而不是单步的比值。"},
+    "mistake.noise_scale_tutorial.label": {
+        "en": "the noise added at the wrong scale, η·√(1 − ᾱ_prev)·z (as a widely copied tutorial writes it)",
+        "zh": "噪声加的尺度不对：η·√(1 − ᾱ_prev)·z（一篇流传很广的教程就是这么写的）"},
+    "mistake.noise_scale_tutorial.hint": {
+        "en": "the fresh noise is σ_t z, with σ_t from eq. 16; √(1 − ᾱ_prev) is the whole noise level of x_prev, not "
+              "the part the step adds.",
+        "zh": "新加入的噪声是 σ_t z，σ_t 由式 16 给出；√(1 − ᾱ_prev) 是 x_prev 的全部噪声水平，而不是这一步新加的部分。"},
+    "mistake.direction_without_sigma.label": {
+        "en": "the direction term without −σ²: √(1 − ᾱ_prev)·ε̂",
+        "zh": "方向项漏了 −σ²：写成了 √(1 − ᾱ_prev)·ε̂"},
+    "mistake.direction_without_sigma.hint": {
+        "en": "the noise σ_t z takes part of x_prev's noise variance 1 − ᾱ_prev; the direction term gets only what is "
+              "left.",
+        "zh": "噪声 σ_t z 占去了 x_prev 噪声方差 1 − ᾱ_prev 的一部分；方向项只能分到剩下的。"},
+    "mistake.direction_without_sqrt.label": {
+        "en": "a missing square root: the direction coefficient is (1 − ᾱ_prev − σ²)",
+        "zh": "缺少平方根：方向项的系数写成了 (1 − ᾱ_prev − σ²)"},
+    "mistake.direction_without_sqrt.hint": {
+        "en": "1 − ᾱ_prev − σ_t² is a variance; ε̂ is multiplied by a standard deviation.",
+        "zh": "1 − ᾱ_prev − σ_t² 是方差；ε̂ 要乘的是标准差。"},
+    "mistake.signal_without_sqrt.label": {
+        "en": "a missing square root: x̂₀ scaled by ᾱ_prev instead of √ᾱ_prev",
+        "zh": "缺少平方根：x̂₀ 乘的是 ᾱ_prev 而不是 √ᾱ_prev"},
+    "mistake.signal_without_sqrt.hint": {
+        "en": "the forward process scales x₀ by √ᾱ, not by ᾱ.",
+        "zh": "前向过程把 x₀ 乘以 √ᾱ，而不是 ᾱ。"},
+    "mistake.timesteps_one_based.label": {"en": "1-based timesteps (t = 1 … T)", "zh": "时间步从 1 开始编号（t = 1 … T）"},
+    "mistake.timesteps_one_based.hint": {
+        "en": "the package's timesteps are 0-based: t runs from 0 to T − 1, and T − 1 is the noisiest.",
+        "zh": "本包的时间步从 0 开始：t 从 0 到 T − 1，T − 1 噪声最大。"},
+    "mistake.ascending.label": {"en": "the list in ascending order", "zh": "序列按升序排列"},
+    "mistake.ascending.hint": {
+        "en": "sampling goes from noise to data: the list starts at the noisiest timestep.",
+        "zh": "采样是从噪声走向数据：序列从噪声最大的时间步开始。"},
+    "mistake.integer_stride.label": {"en": "trailing with an integer stride T // S", "zh": "trailing 用了整数步长 T // S"},
+    "mistake.integer_stride.hint": {
+        "en": "for trailing, the positions T, T − T/S, T − 2T/S, … are fractions in general: round them, then shift "
+              "to 0-based.",
+        "zh": "对 trailing，位置 T, T − T/S, T − 2T/S, … 一般是小数：先取整，再平移到从 0 开始的编号。"},
+    "mistake.leading_trailing_swapped.label": {"en": "leading and trailing swapped", "zh": "leading 与 trailing 弄反了"},
+    "mistake.leading_trailing_swapped.hint": {
+        "en": "leading counts up from 0 (so it never reaches T − 1); trailing counts down from T.",
+        "zh": "leading 从 0 往上数（所以永远到不了 T − 1）；trailing 从 T 往下数。"},
+    "mistake.linspace_for_trailing.label": {
+        "en": "linspace spacing given for trailing",
+        "zh": "trailing 给成了 linspace 间隔"},
+    "mistake.linspace_for_trailing.hint": {
+        "en": "linspace includes both t = T − 1 and t = 0; trailing starts at T − 1 and stops one stride above 0.",
+        "zh": "linspace 同时包含 t = T − 1 和 t = 0；trailing 从 T − 1 开始，停在比 0 高一个步长的地方。"},
+    "mistake.final_alpha_bar_T.label": {
+        "en": "ᾱ_T (alpha_bars[-1], a wrapped index) as the final ᾱ_prev instead of 1",
+        "zh": "最后的 ᾱ_prev 用了 ᾱ_T（alpha_bars[-1]，索引绕回）而不是 1"},
+    "mistake.final_alpha_bar_T.hint": {
+        "en": "after the last entry the step goes to the clean image; a negative index wraps around to the noisiest ᾱ "
+              "(the pitfalls clinic's wrapped_final_alpha_bar).",
+        "zh": "最后一项之后，这一步走向干净图像；负索引会绕回到噪声最大的 ᾱ（常见错误门诊中的 wrapped_final_alpha_bar）。"},
+    "mistake.final_alpha_bar_0.label": {"en": "ᾱ_0 as the final ᾱ_prev instead of 1", "zh": "最后的 ᾱ_prev 用了 ᾱ_0 而不是 1"},
+    "mistake.final_alpha_bar_0.hint": {
+        "en": "after the last entry the step goes to the clean image, where ᾱ = 1 (diffusers' set_alpha_to_one=True); "
+              "ᾱ_0 is a level of noise still.",
+        "zh": "最后一项之后，这一步走向干净图像，那里 ᾱ = 1（diffusers 的 set_alpha_to_one=True）；ᾱ_0 仍然是一个噪声水平。"},
+    "mistake.fixed_stride.label": {
+        "en": "a fixed stride t − T//S instead of the next entry of the list",
+        "zh": "用了固定步长 t − T//S，而不是序列中的下一项"},
+    "mistake.fixed_stride.hint": {
+        "en": "the step goes to the next timestep of the list; for trailing, linspace or a list of your own that is "
+              "not t − T//S.",
+        "zh": "这一步走向序列中的下一个时间步；对 trailing、linspace 或自定义序列，它不是 t − T//S。"},
+    "mistake.one_step_back.label": {
+        "en": "ᾱ at t − 1 (one DDPM step) instead of the next entry of the list",
+        "zh": "用了 t − 1 处的 ᾱ（DDPM 的一步），而不是序列中的下一项"},
+    "mistake.one_step_back.hint": {
+        "en": "with S < T steps, the step from t skips to the next entry of the list, not to t − 1.",
+        "zh": "步数 S < T 时，从 t 出发的一步跳到序列中的下一项，而不是 t − 1。"},
+    "mistake.own_alpha_bar.label": {"en": "each step's own ᾱ_t instead of the next one", "zh": "每一步用了自己的 ᾱ_t，而不是下一项的"},
+    "mistake.own_alpha_bar.hint": {
+        "en": "ᾱ_prev belongs to the timestep the step moves to: the next entry of the list.",
+        "zh": "ᾱ_prev 属于这一步要走到的时间步：序列中的下一项。"},
+    "mistake.predict_x0_no_sqrt.label": {
+        "en": "square roots missing: (x_t − (1 − ᾱ) ε̂) / ᾱ",
+        "zh": "缺少平方根：(x_t − (1 − ᾱ) ε̂) / ᾱ"},
+    "mistake.predict_x0_no_sqrt.hint": {
+        "en": "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: ᾱ and 1 − ᾱ are variances, the coefficients are their square roots.",
+        "zh": "x_t = √ᾱ x₀ + √(1 − ᾱ) ε：ᾱ 和 1 − ᾱ 是方差，系数是它们的平方根。"},
+    "mistake.no_division.label": {
+        "en": "not divided by √ᾱ: x_t − √(1 − ᾱ) ε̂ is √ᾱ x̂₀, not x̂₀",
+        "zh": "没有除以 √ᾱ：x_t − √(1 − ᾱ) ε̂ 是 √ᾱ x̂₀，而不是 x̂₀"},
+    "mistake.no_division.hint": {
+        "en": "removing the noise leaves the signal at its scale √ᾱ; undo that scale too.",
+        "zh": "去掉噪声后剩下的信号仍带着尺度 √ᾱ；把这个尺度也除掉。"},
+    "mistake.predict_x0_sign.label": {"en": "the noise added instead of removed", "zh": "噪声被加上了，而不是去掉"},
+    "mistake.predict_x0_sign.hint": {
+        "en": "x_t contains + √(1 − ᾱ) ε; take it away.",
+        "zh": "x_t 中含有 + √(1 − ᾱ) ε；要把它减掉。"},
+    "mistake.predict_x0_roots_swapped.label": {"en": "√ᾱ and √(1 − ᾱ) swapped", "zh": "√ᾱ 与 √(1 − ᾱ) 弄反了"},
+    "mistake.predict_x0_roots_swapped.hint": {
+        "en": "which coefficient belongs to the signal x₀ and which to the noise ε in x_t?",
+        "zh": "在 x_t 中，哪个系数属于信号 x₀，哪个属于噪声 ε？"},
+    "mistake.eps_from_x0_sign.label": {"en": "the signal added instead of removed", "zh": "信号被加上了，而不是去掉"},
+    "mistake.eps_from_x0_sign.hint": {"en": "x_t contains + √ᾱ x₀; take it away.", "zh": "x_t 中含有 + √ᾱ x₀；要把它减掉。"},
+    "mistake.eps_from_x0_roots_swapped.label": {"en": "√ᾱ and √(1 − ᾱ) swapped", "zh": "√ᾱ 与 √(1 − ᾱ) 弄反了"},
+    "mistake.eps_from_x0_roots_swapped.hint": {
+        "en": "which coefficient belongs to x₀ and which to ε in x_t = √ᾱ x₀ + √(1 − ᾱ) ε?",
+        "zh": "在 x_t = √ᾱ x₀ + √(1 − ᾱ) ε 中，哪个系数属于 x₀，哪个属于 ε？"},
+    "mistake.eps_from_x0_no_sqrt.label": {
+        "en": "square roots missing: (x_t − ᾱ x̂₀) / (1 − ᾱ)",
+        "zh": "缺少平方根：(x_t − ᾱ x̂₀) / (1 − ᾱ)"},
+    "mistake.eps_from_x0_no_sqrt.hint": {
+        "en": "ᾱ and 1 − ᾱ are variances; x_t is built with their square roots.",
+        "zh": "ᾱ 和 1 − ᾱ 是方差；x_t 是用它们的平方根构造的。"},
+    "mistake.x0_from_v_sign.label": {"en": "the v term added instead of subtracted", "zh": "v 项被加上了，而不是减去"},
+    "mistake.x0_from_v_sign.hint": {
+        "en": "v = √ᾱ ε − √(1 − ᾱ) x₀ has a minus sign; follow it through.",
+        "zh": "v = √ᾱ ε − √(1 − ᾱ) x₀ 里有一个负号；把它一路带下去。"},
+    "mistake.x0_from_v_roots_swapped.label": {"en": "√ᾱ and √(1 − ᾱ) swapped", "zh": "√ᾱ 与 √(1 − ᾱ) 弄反了"},
+    "mistake.x0_from_v_roots_swapped.hint": {
+        "en": "at low noise (ᾱ near 1) x̂₀ must be close to x_t itself.",
+        "zh": "噪声小时（ᾱ 接近 1），x̂₀ 必须接近 x_t 本身。"},
+    "mistake.eps_from_v.label": {
+        "en": "ε from v computed instead of x₀: √(1 − ᾱ) x_t + √ᾱ v̂",
+        "zh": "由 v 算出的是 ε 而不是 x₀：√(1 − ᾱ) x_t + √ᾱ v̂"},
+    "mistake.eps_from_v.hint": {
+        "en": "that combination is the noise ε; x₀ is the other one.",
+        "zh": "这个组合是噪声 ε；x₀ 是另一个组合。"},
+    "mistake.v_as_eps.label": {"en": "v̂ used as if it were ε̂ (eq. 9)", "zh": "把 v̂ 当作 ε̂ 使用（式 9）"},
+    "mistake.v_as_eps.hint": {
+        "en": "v is not the noise: write x_t and v in terms of x₀ and ε, and eliminate ε.",
+        "zh": "v 不是噪声：用 x₀ 和 ε 写出 x_t 和 v，再消去 ε。"},
+    "mistake.ode_coordinates_sigma_squared.label": {
+        "en": "σ² = (1 − ᾱ)/ᾱ returned where σ is meant",
+        "zh": "该返回 σ 的地方返回了 σ² = (1 − ᾱ)/ᾱ"},
+    "mistake.ode_coordinates_sigma_squared.hint": {
+        "en": "the ODE's time is the noise-to-signal ratio of *standard deviations*",
+        "zh": "ODE 的时间是噪声与信号的*标准差*之比"},
+    "mistake.ddpm_noise_std.label": {
+        "en": "σ = √(1 − ᾱ), x_t's noise std, where the noise-to-signal ratio is meant",
+        "zh": "该用噪声与信号之比的地方用了 x_t 的噪声标准差 σ = √(1 − ᾱ)"},
+    "mistake.ddpm_noise_std.hint": {
+        "en": "x̄ = x₀ + σ ε: divide x_t's noise std by its signal scale",
+        "zh": "x̄ = x₀ + σ ε：把 x_t 的噪声标准差除以它的信号尺度"},
+    "mistake.multiplied.label": {
+        "en": "x̄ = √ᾱ · x_t (multiplied where you should divide)",
+        "zh": "x̄ = √ᾱ · x_t（该除的地方乘了）"},
+    "mistake.multiplied.hint": {
+        "en": "x̄ undoes the signal's shrinking, so that x̄ = x₀ + σ ε",
+        "zh": "x̄ 抵消信号的收缩，使得 x̄ = x₀ + σ ε"},
+    "mistake.wrong_direction.label": {
+        "en": "the step taken with σ − σ_next (backwards)",
+        "zh": "用 σ − σ_next 走了这一步（方向反了）"},
+    "mistake.wrong_direction.hint": {
+        "en": "Euler: x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ, and σ_next < σ when sampling",
+        "zh": "欧拉法：x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ，采样时 σ_next < σ"},
+    "mistake.variance_time.label": {
+        "en": "σ² used as the ODE's time (σ_next² − σ²)",
+        "zh": "把 σ² 当作 ODE 的时间（σ_next² − σ²）"},
+    "mistake.variance_time.hint": {
+        "en": "the ODE is dx̄/dσ = ε̂, with σ a standard deviation ratio",
+        "zh": "ODE 是 dx̄/dσ = ε̂，其中 σ 是标准差之比"},
+    "mistake.returns_x.label": {
+        "en": "x_next = √ᾱ_next · x̄_next returned instead of x̄_next",
+        "zh": "返回了 x_next = √ᾱ_next · x̄_next，而不是 x̄_next"},
+    "mistake.returns_x.hint": {
+        "en": "stay in the ODE's coordinates: the step maps x̄ to x̄",
+        "zh": "留在 ODE 的坐标里：这一步把 x̄ 映射到 x̄"},
+    "mistake.no_predictor.label": {
+        "en": "the second slope taken at the start point x̄ instead of the Euler point",
+        "zh": "第二个斜率取在起点 x̄，而不是欧拉点"},
+    "mistake.no_predictor.hint": {
+        "en": "Heun first takes the Euler step, then evaluates ε̂ where that step lands",
+        "zh": "Heun 法先走欧拉步，再在这一步的落点处计算 ε̂"},
+    "mistake.second_slope_only.label": {
+        "en": "the second slope alone instead of the average of the two",
+        "zh": "只用了第二个斜率，而不是两个斜率的平均"},
+    "mistake.second_slope_only.hint": {
+        "en": "the corrector uses the mean of the slope at the start and the slope at the Euler point",
+        "zh": "校正步使用起点处斜率与欧拉点处斜率的平均"},
+    "mistake.slope_at_sigma.label": {
+        "en": "the second slope evaluated at time σ instead of σ_next",
+        "zh": "第二个斜率在时间 σ 而不是 σ_next 处求值"},
+    "mistake.slope_at_sigma.hint": {"en": "the Euler point lives at σ_next", "zh": "欧拉点位于时间 σ_next"},
+    "mistake.trapezoid_at_zero.label": {
+        "en": "the average slope also on the last step (σ_next = 0)",
+        "zh": "最后一步（σ_next = 0）也用了平均斜率"},
+    "mistake.trapezoid_at_zero.hint": {
+        "en": "a network has no timestep at σ = 0: take the plain Euler step there",
+        "zh": "σ = 0 处网络没有对应的时间步：那里只走普通的欧拉步"},
+    "mistake.sampler_direction.label": {
+        "en": "the sampling step unchanged: x̂₀ taken at the next (noisier) level and re-noised to the current one",
+        "zh": "原样照搬采样步：在下一级（噪声更大的一级）求 x̂₀，再重新加噪到当前级"},
+    "mistake.sampler_direction.hint": {
+        "en": "x is at the current level: take x̂₀ there, then re-noise it to the next level",
+        "zh": "x 处在当前级：在当前级求 x̂₀，再把它重新加噪到下一级"},
+    "mistake.invert_step_missing_sqrt.label": {
+        "en": "ᾱ and 1 − ᾱ used where their square roots belong in the re-noising",
+        "zh": "重新加噪时用了 ᾱ 和 1 − ᾱ，而应当用它们的平方根"},
+    "mistake.invert_step_missing_sqrt.hint": {
+        "en": "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: the coefficients are standard deviations",
+        "zh": "x_t = √ᾱ x₀ + √(1 − ᾱ) ε：系数是标准差"},
+    "mistake.no_direction.label": {
+        "en": "the ε̂ term dropped: only √ᾱ_next x̂₀ returned",
+        "zh": "丢掉了 ε̂ 项：只返回 √ᾱ_next x̂₀"},
+    "mistake.no_direction.hint": {
+        "en": "the deterministic step keeps the noise it has: add the direction term √(1 − ᾱ_next) ε̂",
+        "zh": "确定性的一步保留原有的噪声：加上方向项 √(1 − ᾱ_next) ε̂"},
+    "mistake.lerp.label": {"en": "linear interpolation (1 − α) z0 + α z1", "zh": "线性插值 (1 − α) z0 + α z1"},
+    "mistake.lerp.hint": {
+        "en": "a straight line cuts inside the sphere; walk along the great circle through z0 and z1 instead",
+        "zh": "直线会穿进球面内部；应沿经过 z0 和 z1 的大圆走"},
+    "mistake.nlerp.label": {
+        "en": "linear interpolation rescaled to the interpolated norm (nlerp)",
+        "zh": "线性插值后再缩放到插值的范数（nlerp）"},
+    "mistake.nlerp.hint": {
+        "en": "right norm, but nlerp moves at an uneven angular speed: weight z0 and z1 by sin((1 − α)θ)/sin θ and "
+              "sin(αθ)/sin θ",
+        "zh": "范数对了，但 nlerp 的角速度不均匀：z0 和 z1 的权重应为 sin((1 − α)θ)/sin θ 和 sin(αθ)/sin θ"},
+    "mistake.one_angle.label": {"en": "one angle θ for the whole batch", "zh": "整个批次只用了一个夹角 θ"},
+    "mistake.one_angle.hint": {
+        "en": "compute θ for each batch element separately (flatten each sample, not the whole batch)",
+        "zh": "对批次中每个元素分别计算 θ（把每个样本展平，而不是把整个批次展平）"},
+    "mistake.slerp_ends_swapped.label": {"en": "the weights swapped: α = 0 gives z1", "zh": "权重对调了：α = 0 时得到 z1"},
+    "mistake.slerp_ends_swapped.hint": {"en": "at α = 0 slerp must return z0", "zh": "α = 0 时 slerp 必须返回 z0"},
+    "mistake.descending.label": {
+        "en": "the timesteps visited in the sampler's (descending) order",
+        "zh": "按采样器的（降序）顺序遍历时间步"},
+    "mistake.descending.hint": {
+        "en": "inversion climbs from the clean image: visit the list from its smallest t to its largest",
+        "zh": "反演是从干净图像往上爬：按从最小 t 到最大 t 的顺序遍历列表"},
+    "mistake.eps_at_current_level.label": {
+        "en": "ε̂ evaluated at the level x is at, not at the level the step goes to",
+        "zh": "在 x 当前所处的级别上求 ε̂，而不是在这一步要到达的级别上"},
+    "mistake.eps_at_current_level.hint": {
+        "en": "each step calls the model at the *target* t (with the current x): ε(x_t, t) ≈ ε(x_prev, t)",
+        "zh": "每一步都在*目标* t 上调用模型（输入当前的 x）：ε(x_t, t) ≈ ε(x_prev, t)"},
+    "mistake.level_not_carried.label": {
+        "en": "every step starts from ᾱ = 1, as if x were still the clean image",
+        "zh": "每一步都从 ᾱ = 1 开始，仿佛 x 仍是干净图像"},
+    "mistake.level_not_carried.hint": {
+        "en": "after a step, x is at the level you just reached: that ᾱ is the next step's current ᾱ",
+        "zh": "走完一步后，x 处在刚到达的那一级：那一级的 ᾱ 就是下一步的当前 ᾱ"},
+    "mistake.noise_dropped.label": {"en": "the noise term removed: η ignored", "zh": "去掉了噪声项：忽略了 η"},
+    "mistake.noise_dropped.hint": {
+        "en": "η > 0 must add σ z; the fix is to the size of σ, not to drop it",
+        "zh": "η > 0 时必须加上 σ z；要改的是 σ 的大小，而不是把它去掉"},
+    "mistake.x0_over_alpha_bar.label": {
+        "en": "the mystery's bug is still there: x̂₀ divided by ᾱ_t",
+        "zh": "谜题中的 bug 还在：x̂₀ 除以的是 ᾱ_t"},
+    "mistake.x0_over_alpha_bar.hint": {
+        "en": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε: solve it for x₀",
+        "zh": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε：从中解出 x₀"},
+    "mistake.missing_sqrt_noise.label": {
+        "en": "x̂₀ with (1 − ᾱ_t) where √(1 − ᾱ_t) belongs",
+        "zh": "x̂₀ 中用了 (1 − ᾱ_t)，而应当是 √(1 − ᾱ_t)"},
+    "mistake.missing_sqrt_noise.hint": {
+        "en": "both coefficients of x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε are square roots",
+        "zh": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε 的两个系数都是平方根"},
+    "mistake.only_eta_0.label": {
+        "en": "probed only at η = 0, where the σ bug is invisible",
+        "zh": "只在 η = 0 时探测，而那里 σ 的 bug 看不出来"},
+    "mistake.only_eta_0.hint": {
+        "en": "a bug in the noise term shows only when a step adds noise: probe at η = 1 too",
+        "zh": "噪声项里的 bug 只在这一步加噪时才显形：也要在 η = 1 时探测"},
+    "mistake.never_last_step.label": {"en": "never probed the last step (ᾱ_prev = 1)", "zh": "从未探测最后一步（ᾱ_prev = 1）"},
+    "mistake.never_last_step.hint": {
+        "en": "the wrapped-index bug changes only the final step: probe a step with ᾱ_prev = 1",
+        "zh": "下标回绕的 bug 只改变最后一步：探测一个 ᾱ_prev = 1 的步"},
+    "mistake.only_last_step.label": {
+        "en": "probed only the last step, where the α and σ bugs vanish",
+        "zh": "只探测了最后一步，而那里 α 和 σ 的 bug 都消失了"},
+    "mistake.only_last_step.hint": {
+        "en": "at ᾱ_prev = 1 the one-step α equals ᾱ_t and σ is 0: probe a middle step as well",
+        "zh": "在 ᾱ_prev = 1 时单步 α 等于 ᾱ_t，σ 为 0：还要探测一个中间步"},
+    "mistake.wrapped_final_alpha_bar.label": {
+        "en": "ᾱ_prev of the last step read with a negative index: alpha_bars[-1] (ᾱ at t = T − 1) instead of 1",
+        "zh": "最后一步的 ᾱ_prev 用负索引读取：alpha_bars[-1]（t = T − 1 处的 ᾱ）而不是 1"},
+    "mistake.wrapped_final_alpha_bar.hint": {
+        "en": "after the last entry of the list the step goes to the clean image, ᾱ_prev = 1; alpha_bars[t − stride] "
+              "with t − stride < 0 wraps around to the noisiest ᾱ",
+        "zh": "列表最后一项之后，这一步走向干净图像，ᾱ_prev = 1；t − stride < 0 时 alpha_bars[t − stride] 会绕回到噪声最大的 ᾱ"},
     # fonts
     "font.missing": {
         "en": "No Chinese font found: Chinese text in figures will show as boxes. Install one with "
@@ -124,10 +659,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "没有找到中文字体：图中的中文会显示为方框。请运行 `pip install noto-cjk-sans-otc`"
               "（或 `apt-get install fonts-noto-cjk` / `fonts-wqy-microhei`）安装字体，然后重启内核。"},
 }
-
-# Exercise mistakes in Chinese, by Mistake.key: (label, hint). The checker uses them when the language is zh;
-# a key without an entry falls back to the English label and hint. Filled when the exercises are translated.
-MISTAKES_ZH: dict[str, tuple[str, str]] = {}
 
 # Chinese fonts we know, best first. The first is what the noto-cjk-sans-otc package registers.
 CHINESE_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Micro Hei",
@@ -181,13 +712,6 @@ def tr(key: str, lang: str | None = None, **fields) -> str:
         raise KeyError(f"no UI string {key!r} in ddim_teach.i18n.STRINGS") from None
     text = entry.get(language(lang)) or entry["en"]
     return text.format(**fields) if fields else text
-
-
-def mistake_text(key: str, label: str, hint: str, lang: str | None = None) -> tuple[str, str]:
-    """A named mistake's (label, hint) in ``lang``: the Chinese entry of :data:`MISTAKES_ZH` if any, else as given."""
-    if language(lang) == "zh" and key in MISTAKES_ZH:
-        return MISTAKES_ZH[key]
-    return label, hint
 
 
 # --------------------------------------------------------------------------------------------- fonts

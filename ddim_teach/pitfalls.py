@@ -1,14 +1,21 @@
-"""Broken DDIM updates, for the pitfalls clinic (notebook 8). Each is a mistake seen in circulating code.
+"""Broken DDIM steps, for the pitfalls clinic (notebook 8), and a detector that tells them apart.
 
-Every function has :func:`ddim_teach.samplers.ddim_step`'s signature and plugs into
-``samplers.sample(..., step_fn=...)``, so the clinic can show each bug's effect on real samples next to
-the correct update. ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). Do not use these for anything else.
+Each broken step is a mistake seen in circulating code, or a slip of the same kind. All have
+:func:`ddim_teach.samplers.ddim_step`'s signature and take the keyword ``x0_hat`` that the sampler passes
+(through ``**kw``), so they plug into ``samplers.sample(..., step_fn=...)`` and the clinic can show each bug's
+effect on real samples next to the correct update. Together they are the catalogue of broken DDIM steps of
+:mod:`ddim_teach.mistakes` (registered at the bottom of this module): the exercise checker names a wrong step
+after them, and :func:`identify_step` names any of them by probing it. ``alpha_bar`` is DDPM's ᾱ (the DDIM
+paper's α). Do not use these for anything else.
 """
 from __future__ import annotations
 
 import torch
 
-from .samplers import ddim_sigma, ddim_step, predict_x0
+from . import formulas, mistakes
+from .formulas import ddim_sigma, predict_x0
+from .samplers import ddim_step
+from .schedules import make_schedule
 
 
 def alpha_for_alpha_bar(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
@@ -37,20 +44,9 @@ def returns_x0_hat(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=Non
     return x0_hat, x0_hat
 
 
-# --- more broken steps, named by the ddim_step exercise (notebook 4, ddim_teach.exercises.ch04) ----------------
+# --- more broken steps, named by the DDIM step exercises (notebook 4 and exercises 8.1, 8.2) ---------------------
 def _f64(a) -> torch.Tensor:
     return torch.as_tensor(a, dtype=torch.float64)
-
-
-def noise_scale_tutorial(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
-    """Bug: the fresh noise is added as ``eta * sqrt(1 - alpha_bar_prev) * z``, as a widely copied tutorial
-    writes it, where eq. 12 adds σ_t z with σ_t from eq. 16. The direction term keeps the right σ_t. The same
-    as the correct step at η = 0 and at the last step (ᾱ_prev = 1); otherwise far too much noise
-    (at η = 1, √(1 − ᾱ_prev) against σ_t = √β̃)."""
-    x_prev, x0_hat = ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, None, **kw)
-    if noise is not None and eta > 0:
-        x_prev = x_prev + eta * (1 - _f64(alpha_bar_prev)).sqrt() * noise
-    return x_prev, x0_hat
 
 
 def direction_without_sigma(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
@@ -91,6 +87,52 @@ def signal_without_sqrt(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, nois
     return x_prev, x0_hat
 
 
+def noise_dropped(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+    """Bug: the noise term removed, η ignored: the deterministic step (η = 0) whatever η is asked for.
+    The same as the correct step at η = 0 and at the last step (σ_t = 0 there)."""
+    return ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, 0.0, None, **kw)
+
+
+def missing_sqrt_noise(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+    """Bug: x̂₀ computed with (1 − ᾱ_t) where √(1 − ᾱ_t) belongs: (x_t − (1 − ᾱ_t) ε̂) / √ᾱ_t. The rest of the
+    step (eq. 12, σ_t from eq. 16) is right."""
+    ab, abp = _f64(alpha_bar_t), _f64(alpha_bar_prev)
+    sigma = ddim_sigma(ab, abp, eta)
+    x0_hat = (x_t - (1 - ab) * eps_hat) / ab.sqrt()
+    x_prev = formulas.ddim_mean(x0_hat, eps_hat, abp, sigma)
+    if noise is not None:
+        x_prev = x_prev + sigma * noise
+    return x_prev, x0_hat
+
+
+# --- the two mystery steps of exercises 8.1 and 8.2 ----------------------------------------------------------------
+# Notebook 8 prints their source as puzzles, so their names and docstrings do not give the bug away. In the
+# catalogue they are noise_scale_tutorial (the noise scale of a widely copied tutorial, σ_t = η √(1 − ᾱ_prev), used in
+# the direction term and the noise alike) and x0_over_alpha_bar (x̂₀ divided by ᾱ_t instead of √ᾱ_t).
+def mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+    """A DDIM step as a widely copied tutorial writes it. Returns (x_prev, x0_hat). One line is wrong."""
+    x0_hat = (x_t - (1 - alpha_bar_t).sqrt() * eps_hat) / alpha_bar_t.sqrt()
+    sigma = eta * (1 - alpha_bar_prev).sqrt()
+    x_prev = alpha_bar_prev.sqrt() * x0_hat + (1 - alpha_bar_prev - sigma ** 2).clamp(min=0).sqrt() * eps_hat
+    if noise is not None:
+        x_prev = x_prev + sigma * noise
+    return x_prev, x0_hat
+
+
+def mystery_step_2(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+    """Another DDIM step, with a slip in one line. Returns (x_prev, x0_hat)."""
+    sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_prev)).sqrt()
+    x0_hat = (x_t - (1 - alpha_bar_t).sqrt() * eps_hat) / alpha_bar_t
+    x_prev = alpha_bar_prev.sqrt() * x0_hat + (1 - alpha_bar_prev - sigma ** 2).sqrt() * eps_hat
+    if noise is not None:
+        x_prev = x_prev + sigma * noise
+    return x_prev, x0_hat
+
+
+noise_scale_tutorial = mystery_step
+x0_over_alpha_bar = mystery_step_2
+
+
 def wrapped_final_alpha_bar(alpha_bar_last: float):
     """Bug factory: at the final step ᾱ_prev is read as ``alpha_bars[t - stride]`` with t - stride < 0,
     and Python's negative index returns ᾱ at t = T-1 (≈ 0) instead of 1. Pass ``schedule.alpha_bars[-1]``."""
@@ -110,28 +152,39 @@ def ignores_time(model, t_fixed: int = 500):
     return wrapped
 
 
+# --- the catalogue of broken DDIM steps ----------------------------------------------------------------------------
+_LINEAR_ALPHA_BARS = make_schedule("linear", 1000).alpha_bars   # the course's schedule: the default of identify_step
+
+for _name, _fn in (("alpha_for_alpha_bar", alpha_for_alpha_bar), ("variance_for_std", variance_for_std),
+                   ("returns_x0_hat", returns_x0_hat),
+                   ("wrapped_final_alpha_bar", wrapped_final_alpha_bar(_LINEAR_ALPHA_BARS[-1])),
+                   ("noise_scale_tutorial", noise_scale_tutorial), ("direction_without_sigma", direction_without_sigma),
+                   ("direction_without_sqrt", direction_without_sqrt), ("signal_without_sqrt", signal_without_sqrt),
+                   ("x0_over_alpha_bar", x0_over_alpha_bar), ("noise_dropped", noise_dropped),
+                   ("missing_sqrt_noise", missing_sqrt_noise)):
+    mistakes.register(_name, _fn, ddim_step=True)
+
+
 # --- which bug is it? (notebook 8, exercise 8.3) -------------------------------------------------------
 def identify_step(step_fn, alpha_bar_last=None) -> str:
     """Name the bug in a step function with :func:`ddim_step`'s signature, by probing it.
 
     Returns ``"correct"`` when ``step_fn`` agrees with :func:`ddim_step` on every probe, the name of the
-    function in this module whose outputs it reproduces on every probe (``"alpha_for_alpha_bar"``,
-    ``"variance_for_std"``, ``"returns_x0_hat"``, ``"wrapped_final_alpha_bar"``), else ``"unknown"``.
-    The probes are a middle step at eta = 0 and at eta = 1 and the last step (alpha_bar_prev = 1): each
-    bug shows on at least one of them, and none shows on all (at eta = 0 the sigma bug is invisible; at
-    the last step the alpha and sigma bugs are). ``alpha_bar_last`` is what the wrapped index returns
-    (default: alpha_bar_999 of the linear schedule, 4.04e-5).
+    broken step of the catalogue (:func:`ddim_teach.mistakes.ddim_steps`, the functions of this module) whose
+    outputs it reproduces on every probe, else ``"unknown"``. The probes are a middle step at eta = 0 and at
+    eta = 1 and the last step (alpha_bar_prev = 1): each bug shows on at least one of them, and no two bugs
+    agree on all three (a bug in the noise term shows only at eta = 1, the wrapped index only at the last
+    step, the one-step alpha only at the middle step). ``alpha_bar_last`` is what the wrapped index of
+    ``wrapped_final_alpha_bar`` returns (default: alpha_bar_999 of the linear schedule, 4.04e-5).
     """
-    from .schedules import make_schedule
-    ab = make_schedule("linear", 1000).alpha_bars
-    last = ab[-1] if alpha_bar_last is None else torch.as_tensor(alpha_bar_last, dtype=torch.float64)
+    ab = _LINEAR_ALPHA_BARS
+    candidates = {"correct": ddim_step, **{m.name: m.fn for m in mistakes.ddim_steps()}}
+    if alpha_bar_last is not None:
+        candidates["wrapped_final_alpha_bar"] = wrapped_final_alpha_bar(alpha_bar_last)
     g = torch.Generator().manual_seed(0)
     x, eps, z = (torch.randn(2, 1, 4, 4, generator=g, dtype=torch.float64) for _ in range(3))
     one = torch.tensor(1.0, dtype=torch.float64)
     probes = [(ab[500], ab[400], 0.0), (ab[500], ab[400], 1.0), (ab[49], one, 0.0)]
-    candidates = {"correct": ddim_step, "alpha_for_alpha_bar": alpha_for_alpha_bar,
-                  "variance_for_std": variance_for_std, "returns_x0_hat": returns_x0_hat,
-                  "wrapped_final_alpha_bar": wrapped_final_alpha_bar(last)}
 
     def outputs(fn):
         res = []

@@ -1,26 +1,13 @@
-"""Chapter 5 exercises: each reference passes, a stub gets the one-line verdict, every known mistake is named.
+"""Chapter 5 exercises: students' correct answers pass, odd answers get one line, every known mistake is named.
 
-The wrong answers below are written here, as a student would write them, independently of the Mistake functions in
+The wrong answers below are written here, as a student would write them, independently of the mistakes registered in
 ddim_teach/exercises/ch05.py.
 """
 import pytest
 import torch
 
-from ddim_teach import exercises, schedules
+from ddim_teach import schedules
 from ddim_teach.exercises import EXERCISES, check
-
-from _exercise_helpers import assert_reference_passes_and_stub_is_friendly
-
-NAMES = ["predict_x0", "eps_from_x0", "x0_from_v"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_reference_passes_and_stub_gets_one_line(name):
-    assert_reference_passes_and_stub_is_friendly(name, chapter=5)
-
-
-def test_chapter_5_has_three_exercises():
-    assert [e.name for e in exercises.by_chapter(5)] == NAMES
 
 
 def _r(a):
@@ -40,10 +27,10 @@ def test_correct_x0_passes():
 
 
 @pytest.mark.parametrize("kw, key", [
-    ({"root": lambda a: a}, "no_sqrt"),
+    ({"root": lambda a: a}, "predict_x0_no_sqrt"),
     ({"divide": False}, "no_division"),
-    ({"sign": +1}, "sign"),
-    ({"swap": True}, "swapped"),
+    ({"sign": +1}, "predict_x0_sign"),
+    ({"swap": True}, "predict_x0_roots_swapped"),
 ])
 def test_x0_mistakes_are_named(kw, key):
     v = check("predict_x0", lambda *a: student_x0(*a, **kw))
@@ -73,9 +60,9 @@ def test_correct_eps_passes_and_inverts_x0():
 
 
 @pytest.mark.parametrize("kw, key", [
-    ({"sign": +1}, "sign"),
-    ({"swap": True}, "swapped"),
-    ({"root": lambda a: a}, "no_sqrt"),
+    ({"sign": +1}, "eps_from_x0_sign"),
+    ({"swap": True}, "eps_from_x0_roots_swapped"),
+    ({"root": lambda a: a}, "eps_from_x0_no_sqrt"),
 ])
 def test_eps_mistakes_are_named(kw, key):
     v = check("eps_from_x0", lambda *a: student_eps(*a, **kw))
@@ -99,8 +86,8 @@ def test_correct_x0_from_v_passes_and_recovers_x0():
 
 
 @pytest.mark.parametrize("fn, key", [
-    (lambda x, v, ab: student_x0_from_v(x, v, ab, sign=+1), "sign"),
-    (lambda x, v, ab: student_x0_from_v(x, v, ab, swap=True), "swapped"),
+    (lambda x, v, ab: student_x0_from_v(x, v, ab, sign=+1), "x0_from_v_sign"),
+    (lambda x, v, ab: student_x0_from_v(x, v, ab, swap=True), "x0_from_v_roots_swapped"),
     (lambda x, v, ab: _r(1 - ab) * x + _r(ab) * v, "eps_from_v"),
     (lambda x, v, ab: (x - _r(1 - ab) * v) / _r(ab), "v_as_eps"),
 ])

@@ -1,4 +1,4 @@
-"""Chapter 7 exercises: every reference passes, a stub gets the friendly line, every known mistake is named.
+"""Chapter 7 exercises: students' correct answers pass, odd answers get one line, every known mistake is named.
 
 The wrong answers are written here from scratch, the way a student would write them, not taken from the checker.
 """
@@ -7,21 +7,7 @@ import math
 import pytest
 import torch
 
-from ddim_teach import exercises
 from ddim_teach.exercises import check
-
-from _exercise_helpers import assert_reference_passes_and_stub_is_friendly
-
-NAMES = ("invert_step", "slerp", "ddim_invert")
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_reference_passes_and_stub_gets_one_line(name):
-    assert_reference_passes_and_stub_is_friendly(name, chapter=7)
-
-
-def test_chapter_has_three_exercises():
-    assert [e.name for e in exercises.by_chapter(7)] == list(NAMES)
 
 
 # ------------------------------------------------------------------------------------------ invert_step
@@ -50,7 +36,8 @@ def step_right(x, eps, ab_cur, ab_next):
     return ab_next.sqrt() * _x0(x, eps, ab_cur) + (1 - ab_next).sqrt() * eps
 
 
-@pytest.mark.parametrize("fn, key", [(step_sampler_direction, "sampler_direction"), (step_no_sqrt, "missing_sqrt"),
+@pytest.mark.parametrize("fn, key", [(step_sampler_direction, "sampler_direction"),
+                                     (step_no_sqrt, "invert_step_missing_sqrt"),
                                      (step_returns_x0, "returns_x0_hat"), (step_no_direction, "no_direction")])
 def test_invert_step_mistakes_are_named(fn, key):
     v = check("invert_step", fn)
@@ -98,7 +85,7 @@ def slerp_backwards(z0, z1, a):
 
 
 @pytest.mark.parametrize("fn, key", [(slerp_linear, "lerp"), (slerp_nlerp, "nlerp"),
-                                     (slerp_batch_angle, "one_angle"), (slerp_backwards, "swapped")])
+                                     (slerp_batch_angle, "one_angle"), (slerp_backwards, "slerp_ends_swapped")])
 def test_slerp_mistakes_are_named(fn, key):
     v = check("slerp", fn)
     assert not v.ok and v.mistake == key, v.message

@@ -1,8 +1,11 @@
-"""The exercise checker itself, on a toy exercise registered only for this test."""
+"""The exercise checker itself, on a toy exercise registered only for this test; the registry of named mistakes; and
+what every registered exercise answers to a stub and to each of its mistakes."""
+import re
+
 import pytest
 import torch
 
-from ddim_teach import exercises
+from ddim_teach import exercises, i18n, mistakes
 from ddim_teach.exercises import Case, Exercise, Mistake, check
 
 
@@ -22,24 +25,31 @@ def _cases():
             Case((x64, torch.tensor(1.0, dtype=torch.float64)), "a = 1")]
 
 
+_TOY_TEXT = {"mistake.toy_no_sqrt.label": {"en": "a missing square root", "zh": "漏了平方根"},
+             "mistake.toy_no_sqrt.hint": {"en": "scale by the std, not the variance", "zh": "乘的是标准差，不是方差"}}
+
+
 @pytest.fixture
 def toy():
-    ex = exercises.register(Exercise("toy_scale", 0, "toy_scale(x, a) -> x * sqrt(a)", _ref, _cases,
-                                     (Mistake("no_sqrt", "a missing square root", "scale by the std, not the variance",
-                                              _sq),), output="first"))
+    i18n.STRINGS.update(_TOY_TEXT)
+    m = mistakes.register("toy_no_sqrt", _sq)
+    ex = exercises.register(Exercise("toy_scale", 0, "toy_scale(x, a) -> x * sqrt(a)", _ref, _cases, (m,),
+                                     output="first"))
     yield ex
-    del exercises.EXERCISES["toy_scale"]
+    del exercises.EXERCISES["toy_scale"], mistakes.REGISTRY["toy_no_sqrt"]
+    for key in _TOY_TEXT:
+        del i18n.STRINGS[key]
 
 
-def test_reference_passes_and_tuple_or_tensor_both_accepted(toy):
-    v = check("toy_scale", _ref)
+def test_a_right_answer_passes_as_a_tuple_or_a_tensor(toy):
+    v = check("toy_scale", lambda x, a: (x * torch.sqrt(a), None))
     assert v.ok and v.message.startswith("✓ toy_scale: matches the reference on all 3 cases") and repr(v) == v.message
     assert check("toy_scale", lambda x, a: x * a.sqrt()).ok  # x_prev alone is fine
 
 
 def test_named_mistake(toy):
     v = check("toy_scale", lambda x, a: x * a)
-    assert not v.ok and v.mistake == "no_sqrt"
+    assert not v.ok and v.mistake == "toy_no_sqrt"
     assert '"a missing square root"' in v.message and "Hint: scale by the std" in v.message
     assert 'first difference: case "float64, a = 0.25"' in v.message
 
@@ -75,25 +85,68 @@ def test_unknown_name_and_duplicate_registration(toy):
         check("nope", _ref)
     with pytest.raises(ValueError, match="already registered"):
         exercises.register(Exercise("toy_scale", 0, "", _ref, _cases))
-
-
-def test_every_registered_exercise_passes_its_reference_and_answers_a_stub():
-    assert exercises.EXERCISES, "no chapter registered any exercise"
-
-    def stub(*a, **k):
-        raise NotImplementedError
-    for name, ex in exercises.EXERCISES.items():
-        assert check(name, ex.reference).ok, check(name, ex.reference).message
-        assert "not implemented yet" in check(name, stub).message
-        for m in ex.mistakes:  # every catalogued mistake differs from the reference, and is named as itself
-            v = check(name, m.fn)
-            assert not v.ok and v.mistake == m.key, (name, m.key, v.message)
+    with pytest.raises(ValueError, match="not a registered mistake"):
+        exercises.register(Exercise("toy_other", 0, "", _ref, _cases, (Mistake("toy_no_sqrt", _sq),)))
+    assert "toy_other" not in exercises.EXERCISES
 
 
 def test_chinese_verdicts_use_the_chinese_labels(toy):
-    m = toy.mistakes[0]
-    m.label_zh, m.hint_zh = "漏了平方根", "乘的是标准差，不是方差"
     v = check("toy_scale", lambda x, a: x * a, lang="zh")
-    assert v.mistake == "no_sqrt" and "漏了平方根" in v.message and "乘的是标准差" in v.message
+    assert v.mistake == "toy_no_sqrt" and "漏了平方根" in v.message and "乘的是标准差" in v.message
     assert "a missing square root" in check("toy_scale", lambda x, a: x * a, lang="en").message
     assert "尚未实现" in check("toy_scale", lambda x, a: (_ for _ in ()).throw(NotImplementedError), lang="zh").message
+
+
+# --------------------------------------------------------------------------------------------- every exercise
+
+def test_every_exercise_answers_a_stub_and_a_missing_return_in_one_line():
+    def stub(*args, **kwargs):
+        raise NotImplementedError("write it")
+
+    for name in exercises.EXERCISES:
+        v = check(name, stub)
+        assert not v.ok and v.message.startswith(f"✗ {name}: not implemented yet") and "\n" not in v.message, v.message
+        v = check(name, lambda *a, **k: None)
+        assert not v.ok and "did you forget `return`" in v.message and "\n" not in v.message, v.message
+
+
+def test_every_mistake_of_an_exercise_is_wrong_and_named_as_itself():
+    """No mistake of an exercise agrees with the reference, and none is hidden behind an earlier one of the list."""
+    for name, ex in exercises.EXERCISES.items():
+        for m in ex.mistakes:
+            v = check(name, m.fn)
+            assert not v.ok and v.mistake == m.name, (name, m.name, v.message)
+
+
+# --------------------------------------------------------------------------------------------- the registry
+
+def test_a_mistake_has_one_name_and_a_function_is_one_mistake():
+    registered = list(mistakes.REGISTRY.values())
+    assert len({m.name for m in registered}) == len(registered)
+    assert len({id(m.fn) for m in registered}) == len(registered)   # the same function: one mistake, one label
+    for ex in exercises.EXERCISES.values():
+        for m in ex.mistakes:
+            assert mistakes.get(m.name) is m, (ex.name, m.name)
+    first = registered[0]
+    with pytest.raises(ValueError, match="already registered"):
+        mistakes.register(first.name, lambda *a: None)
+    with pytest.raises(ValueError, match=f"already registered as the mistake '{first.name}'"):
+        mistakes.register("a_new_name", first.fn)
+    assert "a_new_name" not in mistakes.REGISTRY
+    with pytest.raises(KeyError, match="no mistake named 'nope'"):
+        mistakes.get("nope")
+
+
+def test_every_mistake_has_a_label_and_a_hint_in_english_and_chinese():
+    chinese = re.compile("[\u4e00-\u9fff]")
+    for name, m in mistakes.REGISTRY.items():
+        for part in ("label", "hint"):
+            entry = i18n.STRINGS[f"mistake.{name}.{part}"]
+            assert set(entry) == {"en", "zh"}, (name, part)
+            assert entry["en"].strip() and not chinese.search(entry["en"]), (name, part)
+            assert chinese.search(entry["zh"]), (name, part)
+        assert m.label("en") == i18n.STRINGS[f"mistake.{name}.label"]["en"]
+        with i18n.using("zh"):
+            assert m.hint() == i18n.STRINGS[f"mistake.{name}.hint"]["zh"]
+    texts = {key.split(".")[1] for key in i18n.STRINGS if key.startswith("mistake.")}
+    assert texts == set(mistakes.REGISTRY), "i18n strings of mistakes that are not registered, or the reverse"

@@ -1,8 +1,9 @@
-"""Each clinic bug is a real, visible bug: it differs from the correct update in the way its name says."""
+"""Each clinic bug is a real, visible bug: it differs from the correct update in the way its name says; every broken
+step of the catalogue runs in the sampler, and identify_step names each of them."""
 import pytest
 import torch
 
-from ddim_teach import oracles, pitfalls, samplers
+from ddim_teach import mistakes, oracles, pitfalls, samplers, schedules
 
 
 @pytest.fixture
@@ -45,3 +46,34 @@ def test_step_fn_needs_ddim(schedule):
     orc = oracles.GaussianOracle(schedule, mu=1.0, s=0.5, sample_shape=(1,))
     with pytest.raises(ValueError, match="step_fn replaces ddim_step"):
         samplers.sample(orc, schedule, torch.randn(2, 1), steps=5, method="ddpm", step_fn=pitfalls.returns_x0_hat)
+
+
+def test_identify_step_names_every_broken_step_of_the_catalogue():
+    catalogue = mistakes.ddim_steps()
+    for m in catalogue:
+        assert pitfalls.identify_step(m.fn) == m.name
+        assert hasattr(pitfalls, m.name)          # name_the_bug promises "a pitfalls function's name"
+    assert pitfalls.identify_step(samplers.ddim_step) == "correct"
+
+    def clipped(*a, **k):                         # a bug that is not in the catalogue
+        x_prev, x0_hat = samplers.ddim_step(*a, **k)
+        return x_prev.clamp(-1, 1), x0_hat
+    assert pitfalls.identify_step(clipped) == "unknown"
+    last = schedules.make_schedule("cosine", 1000).alpha_bars[-1]
+    assert pitfalls.identify_step(pitfalls.wrapped_final_alpha_bar(last), alpha_bar_last=last) == \
+        "wrapped_final_alpha_bar"
+
+
+def test_every_broken_step_of_the_catalogue_runs_in_the_sampler(schedule):
+    """The sampler passes x0_hat= to its step: every broken step takes it, and changes the samples at η = 0 or, for
+    a bug in the noise term, at η = 1."""
+    orc = oracles.GaussianOracle(schedule, mu=1.0, s=0.5, sample_shape=(1,))
+    x_T = torch.randn(64, 1, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+
+    def run(eta, **kw):
+        return samplers.sample(orc, schedule, x_T, steps=10, eta=eta, record_every=None, progress=False,
+                               generator=torch.Generator().manual_seed(3), **kw).final
+    right = {0.0: run(0.0), 1.0: run(1.0)}
+    for m in mistakes.ddim_steps():
+        assert not torch.allclose(run(0.0, step_fn=m.fn), right[0.0]) or \
+            not torch.allclose(run(1.0, step_fn=m.fn), right[1.0]), m.name

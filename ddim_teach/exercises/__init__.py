@@ -8,11 +8,12 @@ alpha_bar_prev = 1, eta = 0 and eta = 1, a skip of many timesteps, float32 and f
 
 * ``✓ ddim_step: matches the reference on all 8 cases (…)``
 * ``✗ ddim_step: looks like "σ² used where σ is meant". Hint: …`` when the wrong answer agrees, on every case,
-  with a known mistake (many of them are the pitfalls clinic's broken updates, :mod:`ddim_teach.pitfalls`);
+  with a known mistake of the exercise: a named mistake of :mod:`ddim_teach.mistakes`, whose label and hint are
+  i18n strings (the DDIM steps' mistakes are the pitfalls clinic's broken updates, :mod:`ddim_teach.pitfalls`);
 * ``✗ ddim_step: not implemented yet …`` for a stub, and one clear line for None, a wrong shape or dtype.
 
-Each chapter registers its exercises in ``ddim_teach/exercises/chNN.py`` (what their case builders share is in
-``_cases.py``); :data:`EXERCISES` lists them all.
+Each chapter registers its exercises, and the mistakes only they use, in ``ddim_teach/exercises/chNN.py`` (what
+their case builders share is in ``_cases.py``); :data:`EXERCISES` lists them all.
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import torch
 
-from .. import i18n
+from .. import i18n, pitfalls  # noqa: F401  (pitfalls registers the clinic's broken steps, which the chapters name)
 from ..i18n import tr
+from ..mistakes import REGISTRY, Mistake
 
 __all__ = ["Case", "Mistake", "Exercise", "Verdict", "EXERCISES", "register", "check", "by_chapter"]
 
@@ -43,24 +45,13 @@ class Case:
 
 
 @dataclass(eq=False)
-class Mistake:
-    """A known wrong answer: ``fn`` has the reference's signature and makes exactly this mistake."""
-    key: str
-    label: str
-    hint: str
-    fn: Callable
-    label_zh: str = ""   # label and hint in Chinese, for verdicts with lang="zh"; empty: the English text
-    hint_zh: str = ""
-
-
-@dataclass(eq=False)
 class Exercise:
     name: str
     chapter: int
     signature: str
     reference: Callable
     cases: Callable[[], Sequence[Case]]
-    mistakes: Sequence[Mistake] = ()
+    mistakes: Sequence[Mistake] = ()   # named mistakes (ddim_teach.mistakes), each with the reference's signature
     output: str = "all"          # "first": a returned tuple is compared by its element 0 (x_prev of (x_prev, x0_hat))
     compare: Optional[Callable[[Any, Any], Optional[str]]] = None
     doc: str = ""
@@ -70,11 +61,15 @@ EXERCISES: dict[str, Exercise] = {}
 
 
 def register(ex: Exercise) -> Exercise:
-    """Add ``ex`` to :data:`EXERCISES`; a second exercise with the same name is an error."""
+    """Add ``ex`` to :data:`EXERCISES`; a second exercise with the same name is an error, and so is a mistake that
+    is not in the registry of :mod:`ddim_teach.mistakes`."""
     if ex.name in EXERCISES:
         raise ValueError(f"an exercise named {ex.name!r} is already registered (chapter {EXERCISES[ex.name].chapter})")
     if ex.output not in ("all", "first"):
         raise ValueError(f"Exercise.output must be 'all' or 'first', got {ex.output!r}")
+    for m in ex.mistakes:
+        if REGISTRY.get(getattr(m, "name", None)) is not m:
+            raise ValueError(f"exercise {ex.name!r}: {m!r} is not a registered mistake (ddim_teach.mistakes.register)")
     EXERCISES[ex.name] = ex
     return ex
 
@@ -90,7 +85,7 @@ class Verdict:
     ok: bool
     message: str
     name: str
-    mistake: Optional[str] = None   # the Mistake.key that the answer matched, if any
+    mistake: Optional[str] = None   # the name of the mistake that the answer matched, if any
 
     def __repr__(self) -> str:
         return self.message
@@ -242,10 +237,8 @@ def _check(name: str, fn: Callable) -> Verdict:
     where = tr("check.where", case=first_case.shown_label(), reason=reason)
     for m in ex.mistakes:
         if _agrees_with(ex, m, cases, outs):
-            label, hint = i18n.mistake_text(m.key, m.label, m.hint)
-            if i18n.get_language() == "zh" and m.label_zh:
-                label, hint = m.label_zh, m.hint_zh or hint
-            return Verdict(False, tr("check.mistake", name=name, label=label, hint=hint, where=where), name, m.key)
+            return Verdict(False, tr("check.mistake", name=name, label=m.label(), hint=m.hint(), where=where), name,
+                           m.name)
     return Verdict(False, tr("check.differs", name=name, bad=len(failures), n=len(cases), where=where), name)
 
 

@@ -9,8 +9,9 @@ from typing import Optional
 import sympy as sp
 import torch
 
-from .. import ddim_derivation, family, samplers
-from . import Case, Exercise, Mistake, register
+from .. import ddim_derivation, family, formulas
+from ..mistakes import register as mistake
+from . import Case, Exercise, register
 from ._cases import F64 as _F64, ONE as _ONE, alpha_bar as _ab
 
 
@@ -87,20 +88,10 @@ register(Exercise(
     reference=ddim_derivation.ddim_coefficients,
     cases=_coefficient_cases,
     mistakes=(
-        Mistake("negative_root", "the root with m < 0", "sp.solve returns two roots (m and −m); keep the one with "
-                "m > 0, so that x_prev moves with x_t", _negative_root,
-                label_zh="取了 m < 0 的根",
-                hint_zh="sp.solve 返回两个根（m 和 −m）；保留 m > 0 的那个，这样 x_prev 与 x_t 同向变化"),
-        Mistake("no_sqrt_in_mean", "the mean constraint without square roots (k + m ᾱ_t = ᾱ_prev)",
-                "q(x_t | x₀) has mean √ᾱ_t · x₀, not ᾱ_t · x₀", _no_sqrt_in_mean,
-                label_zh="均值约束里漏了平方根（k + m ᾱ_t = ᾱ_prev）",
-                hint_zh="q(x_t | x₀) 的均值是 √ᾱ_t · x₀，不是 ᾱ_t · x₀"),
-        Mistake("sigma_not_squared", "σ where σ² belongs in the variance constraint",
-                "the variances add: m²(1 − ᾱ_t) + (the kernel's variance) = 1 − ᾱ_prev", _sigma_not_squared,
-                label_zh="方差约束里该用 σ² 的地方用了 σ",
-                hint_zh="方差相加：m²(1 − ᾱ_t) +（转移核的方差）= 1 − ᾱ_prev"),
-        Mistake("swapped", "k and m swapped", "return (k, m): k multiplies x₀, m multiplies x_t", _swapped,
-                label_zh="k 与 m 对调了", hint_zh="返回 (k, m)：k 乘 x₀，m 乘 x_t"),
+        mistake("negative_root", _negative_root),
+        mistake("no_sqrt_in_mean", _no_sqrt_in_mean),
+        mistake("sigma_not_squared", _sigma_not_squared),
+        mistake("k_m_swapped", _swapped),
     ),
     compare=_compare_coefficients,
     doc="Solve the two marginal constraints for the coefficients k (of x₀) and m (of x_t) with sp.solve (DDIM eq. 7).",
@@ -119,12 +110,8 @@ def _sigma_cases():
                  label_zh="η = 1 的最后一步（ᾱ_prev = 1）")]
 
 
-def _beta_tilde(ab, abp):
-    return (1 - abp) / (1 - ab) * (1 - ab / abp)
-
-
 def _sigma_squared(ab, abp, eta):
-    return eta ** 2 * _beta_tilde(ab, abp)
+    return eta ** 2 * formulas.posterior_variance(ab, abp)
 
 
 def _missing_sqrt(ab, abp, eta):
@@ -143,24 +130,13 @@ def _alpha_for_alpha_bar(ab, abp, eta):
 register(Exercise(
     name="ddim_sigma", chapter=3,
     signature="ddim_sigma(alpha_bar_t, alpha_bar_prev, eta) -> sigma_t (0-dim float64 tensor)",
-    reference=samplers.ddim_sigma,
+    reference=formulas.ddim_sigma,
     cases=_sigma_cases,
     mistakes=(
-        Mistake("sigma_squared", "σ² returned where σ is meant",
-                "η scales the standard deviation σ_t; at η = 1, σ_t² (not σ_t) equals β̃", _sigma_squared,
-                label_zh="该返回 σ 的地方返回了 σ²",
-                hint_zh="η 缩放的是标准差 σ_t；η = 1 时等于 β̃ 的是 σ_t²（而不是 σ_t）"),
-        Mistake("missing_sqrt", "a missing square root over 1 − ᾱ_t/ᾱ_prev",
-                "eq. 16 takes the square root of both factors", _missing_sqrt,
-                label_zh="1 − ᾱ_t/ᾱ_prev 上漏了平方根", hint_zh="式 16 对两个因子都开平方"),
-        Mistake("missing_sqrt_ratio", "a missing square root over (1 − ᾱ_prev)/(1 − ᾱ_t)",
-                "eq. 16 takes the square root of both factors", _missing_sqrt_ratio,
-                label_zh="(1 − ᾱ_prev)/(1 − ᾱ_t) 上漏了平方根", hint_zh="式 16 对两个因子都开平方"),
-        Mistake("alpha_for_alpha_bar", "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant (in 1 − ᾱ_t)",
-                "the DDIM paper's α_t is DDPM's cumulative ᾱ_t; the step's own α appears only in the ratio "
-                "ᾱ_t/ᾱ_prev", _alpha_for_alpha_bar,
-                label_zh="该用 ᾱ_t 的地方（1 − ᾱ_t 中）用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev",
-                hint_zh="DDIM 论文的 α_t 就是 DDPM 的累积 ᾱ_t；这一步自己的 α 只出现在比值 ᾱ_t/ᾱ_prev 中"),
+        mistake("ddim_sigma_squared", _sigma_squared),
+        mistake("ddim_sigma_missing_sqrt", _missing_sqrt),
+        mistake("missing_sqrt_ratio", _missing_sqrt_ratio),
+        mistake("ddim_sigma_alpha_for_alpha_bar", _alpha_for_alpha_bar),
     ),
     doc="σ_t(η) = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev) (DDIM eq. 16).",
 ))
@@ -173,11 +149,11 @@ def _mean_cases():
     x0, x_t = torch.randn(5, 3, generator=g, dtype=_F64), torch.randn(5, 3, generator=g, dtype=_F64)
     zero = torch.zeros((), dtype=_F64)
     return [Case((x0, x_t, _ab(700), _ab(650), zero), "σ = 0 (η = 0)", label_zh="σ = 0（η = 0）"),
-            Case((x0, x_t, _ab(700), _ab(650), samplers.ddim_sigma(_ab(700), _ab(650), 1.0)), "σ² = β̃ (η = 1)", label_zh="σ² = β̃（η = 1）"),
-            Case((x0, x_t, _ab(900), _ab(300), samplers.ddim_sigma(_ab(900), _ab(300), 0.5)),
+            Case((x0, x_t, _ab(700), _ab(650), formulas.ddim_sigma(_ab(700), _ab(650), 1.0)), "σ² = β̃ (η = 1)", label_zh="σ² = β̃（η = 1）"),
+            Case((x0, x_t, _ab(900), _ab(300), formulas.ddim_sigma(_ab(900), _ab(300), 0.5)),
                  "η = 0.5, a skip of 600 steps", label_zh="η = 0.5（跳过 600 步）"),
             Case((x0, x_t, _ab(40), _ONE, zero), "last step (ᾱ_prev = 1)", label_zh="最后一步（ᾱ_prev = 1）"),
-            Case((x0.float(), x_t.float(), _ab(500), _ab(480), samplers.ddim_sigma(_ab(500), _ab(480), 0.7)),
+            Case((x0.float(), x_t.float(), _ab(500), _ab(480), formulas.ddim_sigma(_ab(500), _ab(480), 0.7)),
                  "float32 batch, η = 0.7", label_zh="float32 批次（η = 0.7）")]
 
 
@@ -201,17 +177,9 @@ register(Exercise(
     reference=family.posterior_mean,
     cases=_mean_cases,
     mistakes=(
-        Mistake("no_sqrt", "a missing square root over 1 − ᾱ_prev − σ²",
-                "ε's coefficient is a standard deviation, and 1 − ᾱ_prev − σ² is a variance", _mean_no_sqrt,
-                label_zh="1 − ᾱ_prev − σ² 上漏了平方根",
-                hint_zh="ε 的系数是标准差，而 1 − ᾱ_prev − σ² 是方差"),
-        Mistake("sigma_for_variance", "σ where σ² belongs", "σ_t is a standard deviation; the kernel's variance is σ_t²",
-                _mean_sigma_for_variance,
-                label_zh="该用 σ² 的地方用了 σ", hint_zh="σ_t 是标准差；转移核的方差是 σ_t²"),
-        Mistake("eps_unscaled", "x_t − √ᾱ_t x₀ used as the noise without dividing by √(1 − ᾱ_t)",
-                "the unit-variance noise in x_t is ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)", _mean_eps_unscaled,
-                label_zh="把 x_t − √ᾱ_t x₀ 当作噪声，没有除以 √(1 − ᾱ_t)",
-                hint_zh="x_t 中单位方差的噪声是 ε = (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)"),
+        mistake("family_posterior_mean_no_sqrt", _mean_no_sqrt),
+        mistake("sigma_for_variance", _mean_sigma_for_variance),
+        mistake("eps_unscaled", _mean_eps_unscaled),
     ),
     doc="√ᾱ_prev x₀ + √(1 − ᾱ_prev − σ²) (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t) (DDIM eq. 7).",
 ))

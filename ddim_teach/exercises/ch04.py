@@ -2,15 +2,18 @@
 
 ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). Scalars are 0-dim float64 tensors, as ``samplers.sample`` passes
 them. The DDIM step's wrong answers are the broken updates of :mod:`ddim_teach.pitfalls` (the pitfalls clinic uses
-the same functions); the timestep and ᾱ_prev mistakes are written here.
+the same functions); the timestep and ᾱ_prev mistakes are written here. The references are
+:func:`ddim_teach.samplers.ddim_step`, :func:`ddim_teach.schedules.timesteps` and
+:func:`ddim_teach.formulas.alpha_bar_prevs`.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .. import pitfalls, samplers, schedules
-from . import Case, Exercise, Mistake, register
+from .. import formulas, samplers, schedules
+from ..mistakes import get as named, register as mistake
+from . import Case, Exercise, register
 from ._cases import F64 as _F64, ONE as _ONE, SCHEDULE as _S, ddim_step_case
 
 
@@ -39,41 +42,13 @@ register(Exercise(
     reference=samplers.ddim_step, cases=_step_cases, output="first",
     doc="one DDIM step, eq. 12 with σ_t(η) of eq. 16",
     mistakes=(
-        Mistake("sigma_squared", "σ² used where σ is meant (the noise is σ_t² z)",
-                "σ_t from eq. 16 is a standard deviation: the noise is multiplied by it, not by its square.",
-                pitfalls.variance_for_std,
-                label_zh="该用 σ 的地方用了 σ²（噪声成了 σ_t² z）",
-                hint_zh="式 16 的 σ_t 是标准差：噪声要乘以它本身，而不是它的平方。"),
-        Mistake("alpha_for_alpha_bar", "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant",
-                "x̂₀ comes from x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε with the cumulative ᾱ_t (the DDIM paper's α_t), "
-                "not the one-step ratio.", pitfalls.alpha_for_alpha_bar,
-                label_zh="该用 ᾱ_t 的地方用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev",
-                hint_zh="x̂₀ 来自 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε，其中是累积的 ᾱ_t（DDIM 论文中的 α_t），而不是单步的比值。"),
-        Mistake("returns_x0_hat", "x̂₀ returned as the next x",
-                "x̂₀ is the prediction of the clean image; the step must return x at the next, smaller noise level, "
-                "which mixes x̂₀ with a direction and noise.", pitfalls.returns_x0_hat,
-                label_zh="把 x̂₀ 当作下一个 x 返回",
-                hint_zh="x̂₀ 是对干净图像的预测；这一步要返回的是下一个、噪声更小的 x，它由 x̂₀、一个方向项和噪声混合而成。"),
-        Mistake("noise_scale_tutorial", "the noise added at the wrong scale, η·√(1 − ᾱ_prev)·z (as a widely copied "
-                "tutorial writes it)",
-                "the fresh noise is σ_t z, with σ_t from eq. 16; √(1 − ᾱ_prev) is the whole noise level of x_prev, "
-                "not the part the step adds.", pitfalls.noise_scale_tutorial,
-                label_zh="噪声加的尺度不对：η·√(1 − ᾱ_prev)·z（一篇流传很广的教程就是这么写的）",
-                hint_zh="新加入的噪声是 σ_t z，σ_t 由式 16 给出；√(1 − ᾱ_prev) 是 x_prev 的全部噪声水平，而不是这一步新加的部分。"),
-        Mistake("direction_without_sigma", "the direction term without −σ²: √(1 − ᾱ_prev)·ε̂",
-                "the noise σ_t z takes part of x_prev's noise variance 1 − ᾱ_prev; the direction term gets only "
-                "what is left.", pitfalls.direction_without_sigma,
-                label_zh="方向项漏了 −σ²：写成了 √(1 − ᾱ_prev)·ε̂",
-                hint_zh="噪声 σ_t z 占去了 x_prev 噪声方差 1 − ᾱ_prev 的一部分；方向项只能分到剩下的。"),
-        Mistake("direction_without_sqrt", "a missing square root: the direction coefficient is (1 − ᾱ_prev − σ²)",
-                "1 − ᾱ_prev − σ_t² is a variance; ε̂ is multiplied by a standard deviation.",
-                pitfalls.direction_without_sqrt,
-                label_zh="缺少平方根：方向项的系数写成了 (1 − ᾱ_prev − σ²)",
-                hint_zh="1 − ᾱ_prev − σ_t² 是方差；ε̂ 要乘的是标准差。"),
-        Mistake("signal_without_sqrt", "a missing square root: x̂₀ scaled by ᾱ_prev instead of √ᾱ_prev",
-                "the forward process scales x₀ by √ᾱ, not by ᾱ.", pitfalls.signal_without_sqrt,
-                label_zh="缺少平方根：x̂₀ 乘的是 ᾱ_prev 而不是 √ᾱ_prev",
-                hint_zh="前向过程把 x₀ 乘以 √ᾱ，而不是 ᾱ。"),
+        named("variance_for_std"),
+        named("alpha_for_alpha_bar"),
+        named("returns_x0_hat"),
+        named("noise_scale_tutorial"),
+        named("direction_without_sigma"),
+        named("direction_without_sqrt"),
+        named("signal_without_sqrt"),
     )))
 
 
@@ -122,45 +97,19 @@ register(Exercise(
     reference=schedules.timesteps, cases=_ts_cases,
     doc="the leading and trailing timestep lists (0-based, noisiest first)",
     mistakes=(
-        Mistake("one_based", "1-based timesteps (t = 1 … T)",
-                "the package's timesteps are 0-based: t runs from 0 to T − 1, and T − 1 is the noisiest.", _ts_one_based,
-                label_zh="时间步从 1 开始编号（t = 1 … T）",
-                hint_zh="本包的时间步从 0 开始：t 从 0 到 T − 1，T − 1 噪声最大。"),
-        Mistake("ascending", "the list in ascending order",
-                "sampling goes from noise to data: the list starts at the noisiest timestep.", _ts_ascending,
-                label_zh="序列按升序排列",
-                hint_zh="采样是从噪声走向数据：序列从噪声最大的时间步开始。"),
-        Mistake("integer_stride", "trailing with an integer stride T // S",
-                "for trailing, the positions T, T − T/S, T − 2T/S, … are fractions in general: round them, "
-                "then shift to 0-based.", _ts_integer_stride,
-                label_zh="trailing 用了整数步长 T // S",
-                hint_zh="对 trailing，位置 T, T − T/S, T − 2T/S, … 一般是小数：先取整，再平移到从 0 开始的编号。"),
-        Mistake("swapped", "leading and trailing swapped",
-                "leading counts up from 0 (so it never reaches T − 1); trailing counts down from T.", _ts_swapped,
-                label_zh="leading 与 trailing 弄反了",
-                hint_zh="leading 从 0 往上数（所以永远到不了 T − 1）；trailing 从 T 往下数。"),
-        Mistake("linspace_for_trailing", "linspace spacing given for trailing",
-                "linspace includes both t = T − 1 and t = 0; trailing starts at T − 1 and stops one stride above 0.",
-                _ts_linspace,
-                label_zh="trailing 给成了 linspace 间隔",
-                hint_zh="linspace 同时包含 t = T − 1 和 t = 0；trailing 从 T − 1 开始，停在比 0 高一个步长的地方。"),
+        mistake("timesteps_one_based", _ts_one_based),
+        mistake("ascending", _ts_ascending),
+        mistake("integer_stride", _ts_integer_stride),
+        mistake("leading_trailing_swapped", _ts_swapped),
+        mistake("linspace_for_trailing", _ts_linspace),
     )))
 
 
 # ------------------------------------------------------------------------------------------ 4.3 alpha_bar_prevs
 
-def _probe_model(x, t):
-    return torch.zeros_like(x)
-
-
 def _abp_reference(alpha_bars, timesteps):
-    """The ᾱ_prev of every step, as ``samplers.sample`` computes them (read from its Trajectory; the probe
-    model returns zeros, so only the schedule lookup matters)."""
-    sch = schedules.Schedule(torch.full((len(alpha_bars),), 0.01, dtype=_F64))
-    sch.alpha_bars = alpha_bars            # the given ᾱ's, exactly
-    x = torch.zeros(1, 1, dtype=_F64)
-    ts = [int(t) for t in timesteps]
-    return samplers.sample(_probe_model, sch, x, timesteps=ts, record_every=None, progress=False).alpha_bar_prevs
+    """The ᾱ_prev of every step, as the samplers compute them."""
+    return formulas.alpha_bar_prevs(alpha_bars, torch.as_tensor(timesteps).long())
 
 
 def _abp_cases():
@@ -210,27 +159,9 @@ register(Exercise(
     reference=_abp_reference, cases=_abp_cases,
     doc="the ᾱ_prev of every step: the next entry of the list, and 1 after the last",
     mistakes=(
-        Mistake("final_alpha_bar_T", "ᾱ_T (alpha_bars[-1], a wrapped index) as the final ᾱ_prev instead of 1",
-                "after the last entry the step goes to the clean image; a negative index wraps around to the noisiest "
-                "ᾱ (the pitfalls clinic's wrapped_final_alpha_bar).", _abp_final_T,
-                label_zh="最后的 ᾱ_prev 用了 ᾱ_T（alpha_bars[-1]，索引绕回）而不是 1",
-                hint_zh="最后一项之后，这一步走向干净图像；负索引会绕回到噪声最大的 ᾱ（常见错误门诊中的 wrapped_final_alpha_bar）。"),
-        Mistake("final_alpha_bar_0", "ᾱ_0 as the final ᾱ_prev instead of 1",
-                "after the last entry the step goes to the clean image, where ᾱ = 1 (diffusers' set_alpha_to_one=True); "
-                "ᾱ_0 is a level of noise still.", _abp_final_0,
-                label_zh="最后的 ᾱ_prev 用了 ᾱ_0 而不是 1",
-                hint_zh="最后一项之后，这一步走向干净图像，那里 ᾱ = 1（diffusers 的 set_alpha_to_one=True）；ᾱ_0 仍然是一个噪声水平。"),
-        Mistake("fixed_stride", "a fixed stride t − T//S instead of the next entry of the list",
-                "the step goes to the next timestep of the list; for trailing, linspace or a list of your own that "
-                "is not t − T//S.", _abp_fixed_stride,
-                label_zh="用了固定步长 t − T//S，而不是序列中的下一项",
-                hint_zh="这一步走向序列中的下一个时间步；对 trailing、linspace 或自定义序列，它不是 t − T//S。"),
-        Mistake("one_step_back", "ᾱ at t − 1 (one DDPM step) instead of the next entry of the list",
-                "with S < T steps, the step from t skips to the next entry of the list, not to t − 1.", _abp_one_step,
-                label_zh="用了 t − 1 处的 ᾱ（DDPM 的一步），而不是序列中的下一项",
-                hint_zh="步数 S < T 时，从 t 出发的一步跳到序列中的下一项，而不是 t − 1。"),
-        Mistake("own_alpha_bar", "each step's own ᾱ_t instead of the next one",
-                "ᾱ_prev belongs to the timestep the step moves to: the next entry of the list.", _abp_own,
-                label_zh="每一步用了自己的 ᾱ_t，而不是下一项的",
-                hint_zh="ᾱ_prev 属于这一步要走到的时间步：序列中的下一项。"),
+        mistake("final_alpha_bar_T", _abp_final_T),
+        mistake("final_alpha_bar_0", _abp_final_0),
+        mistake("fixed_stride", _abp_fixed_stride),
+        mistake("one_step_back", _abp_one_step),
+        mistake("own_alpha_bar", _abp_own),
     )))

@@ -1,33 +1,35 @@
 """Chapter 6 exercises: the probability-flow ODE in (x̄, σ) coordinates, its Euler step (= DDIM, η = 0) and Heun's step.
 
-σ here is the ODE's time variable σ = √(1 − ᾱ)/√ᾱ (``ode.ode_sigma``; DDIM eq. 14, Karras et al.'s σ), not DDIM's
+σ here is the ODE's time variable σ = √(1 − ᾱ)/√ᾱ (``formulas.ode_sigma``; DDIM eq. 14, Karras et al.'s σ), not DDIM's
 noise std σ_t of eq. 12. ``alpha_bar`` is DDPM's ᾱ. Scalars are 0-dim float64 tensors. The references call
-:mod:`ddim_teach.ode`, which works in x; here we go to x̄ and back with ᾱ = 1/(1 + σ²).
+:mod:`ddim_teach.formulas` for the coordinates and :mod:`ddim_teach.ode`'s steps, which work in x; here we go to x̄
+and back with ᾱ = 1/(1 + σ²).
 """
 from __future__ import annotations
 
 import torch
 
-from .. import ode
-from . import Case, Exercise, Mistake, register
+from .. import formulas, ode
+from ..mistakes import register as mistake
+from . import Case, Exercise, register
 from ._cases import SCHEDULE as _SCHEDULE, randn as _randn
 
 _MU, _S = 2.0, 0.5          # Gaussian data N(μ, s²): the exact ε̂ is known in closed form
 
 
 def _sig(t: int) -> torch.Tensor:
-    return ode.ode_sigma(_SCHEDULE.alpha_bar(t))
+    return formulas.ode_sigma(_SCHEDULE.alpha_bar(t))
 
 
 def _ab_of(sigma) -> torch.Tensor:
-    """ᾱ = 1/(1 + σ²), the inverse of ode.ode_sigma."""
+    """ᾱ = 1/(1 + σ²), the inverse of formulas.ode_sigma."""
     return 1 / (1 + torch.as_tensor(sigma, dtype=torch.float64) ** 2)
 
 
 # ------------------------------------------------------------------------------------------ 6.1 ode_coordinates
 
 def _coordinate_reference(x_t, alpha_bar_t):
-    return ode.to_ode(x_t, alpha_bar_t), ode.ode_sigma(alpha_bar_t)
+    return formulas.to_ode(x_t, alpha_bar_t), formulas.ode_sigma(alpha_bar_t)
 
 
 def _coordinate_cases():
@@ -58,18 +60,9 @@ register(Exercise(
     reference=_coordinate_reference,
     cases=_coordinate_cases,
     mistakes=(
-        Mistake("sigma_squared", "σ² = (1 − ᾱ)/ᾱ returned where σ is meant",
-                "the ODE's time is the noise-to-signal ratio of *standard deviations*", _coord_sigma_squared,
-                label_zh="该返回 σ 的地方返回了 σ² = (1 − ᾱ)/ᾱ",
-                hint_zh="ODE 的时间是噪声与信号的*标准差*之比"),
-        Mistake("ddpm_noise_std", "σ = √(1 − ᾱ), x_t's noise std, where the noise-to-signal ratio is meant",
-                "x̄ = x₀ + σ ε: divide x_t's noise std by its signal scale", _coord_ddpm_std,
-                label_zh="该用噪声与信号之比的地方用了 x_t 的噪声标准差 σ = √(1 − ᾱ)",
-                hint_zh="x̄ = x₀ + σ ε：把 x_t 的噪声标准差除以它的信号尺度"),
-        Mistake("multiplied", "x̄ = √ᾱ · x_t (multiplied where you should divide)",
-                "x̄ undoes the signal's shrinking, so that x̄ = x₀ + σ ε", _coord_times,
-                label_zh="x̄ = √ᾱ · x_t（该除的地方乘了）",
-                hint_zh="x̄ 抵消信号的收缩，使得 x̄ = x₀ + σ ε"),
+        mistake("ode_coordinates_sigma_squared", _coord_sigma_squared),
+        mistake("ddpm_noise_std", _coord_ddpm_std),
+        mistake("multiplied", _coord_times),
     ),
     doc="x̄ = x_t/√ᾱ_t and σ = √(1 − ᾱ_t)/√ᾱ_t (DDIM Sec. 4.3).",
 ))
@@ -79,7 +72,7 @@ register(Exercise(
 
 def _euler_reference(x_bar, sigma, sigma_next, eps_hat):
     ab, abn = _ab_of(sigma), _ab_of(sigma_next)
-    return ode.to_ode(ode.euler_step(ode.from_ode(x_bar, ab), eps_hat, ab, abn), abn)
+    return formulas.to_ode(ode.euler_step(formulas.from_ode(x_bar, ab), eps_hat, ab, abn), abn)
 
 
 def _euler_cases():
@@ -111,18 +104,9 @@ register(Exercise(
     reference=_euler_reference,
     cases=_euler_cases,
     mistakes=(
-        Mistake("wrong_direction", "the step taken with σ − σ_next (backwards)",
-                "Euler: x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ, and σ_next < σ when sampling", _euler_wrong_direction,
-                label_zh="用 σ − σ_next 走了这一步（方向反了）",
-                hint_zh="欧拉法：x̄(σ_next) ≈ x̄(σ) + (σ_next − σ) · dx̄/dσ，采样时 σ_next < σ"),
-        Mistake("variance_time", "σ² used as the ODE's time (σ_next² − σ²)",
-                "the ODE is dx̄/dσ = ε̂, with σ a standard deviation ratio", _euler_variance_time,
-                label_zh="把 σ² 当作 ODE 的时间（σ_next² − σ²）",
-                hint_zh="ODE 是 dx̄/dσ = ε̂，其中 σ 是标准差之比"),
-        Mistake("returns_x", "x_next = √ᾱ_next · x̄_next returned instead of x̄_next",
-                "stay in the ODE's coordinates: the step maps x̄ to x̄", _euler_returns_x,
-                label_zh="返回了 x_next = √ᾱ_next · x̄_next，而不是 x̄_next",
-                hint_zh="留在 ODE 的坐标里：这一步把 x̄ 映射到 x̄"),
+        mistake("wrong_direction", _euler_wrong_direction),
+        mistake("variance_time", _euler_variance_time),
+        mistake("returns_x", _euler_returns_x),
     ),
     doc="x̄_next = x̄ + (σ_next − σ) ε̂ (DDIM eq. 14 discretised; the same number as eq. 12 at η = 0).",
 ))
@@ -139,13 +123,13 @@ def gaussian_eps(x_bar, sigma, mu: float = _MU, s: float = _S):
 
 def _heun_reference(eps_fn, x_bar, sigma, sigma_next):
     ab, abn = _ab_of(sigma), _ab_of(sigma_next)
-    x = ode.from_ode(x_bar, ab)
+    x = formulas.from_ode(x_bar, ab)
     e1 = eps_fn(x_bar, sigma)
     x_euler = ode.euler_step(x, e1, ab, abn)
     if float(sigma_next) == 0.0:            # no timestep at σ = 0: the last step is Euler's (Karras et al., Alg. 1)
-        return ode.to_ode(x_euler, abn)
-    e2 = eps_fn(ode.to_ode(x_euler, abn), sigma_next)
-    return ode.to_ode(ode.heun_step(x, e1, ab, abn, e2), abn)
+        return formulas.to_ode(x_euler, abn)
+    e2 = eps_fn(formulas.to_ode(x_euler, abn), sigma_next)
+    return formulas.to_ode(ode.heun_step(x, e1, ab, abn, e2), abn)
 
 
 def _heun_cases():
@@ -196,22 +180,10 @@ register(Exercise(
     reference=_heun_reference,
     cases=_heun_cases,
     mistakes=(
-        Mistake("no_predictor", "the second slope taken at the start point x̄ instead of the Euler point",
-                "Heun first takes the Euler step, then evaluates ε̂ where that step lands", _heun_no_predictor,
-                label_zh="第二个斜率取在起点 x̄，而不是欧拉点",
-                hint_zh="Heun 法先走欧拉步，再在这一步的落点处计算 ε̂"),
-        Mistake("second_slope_only", "the second slope alone instead of the average of the two",
-                "the corrector uses the mean of the slope at the start and the slope at the Euler point",
-                _heun_second_slope_only,
-                label_zh="只用了第二个斜率，而不是两个斜率的平均",
-                hint_zh="校正步使用起点处斜率与欧拉点处斜率的平均"),
-        Mistake("slope_at_sigma", "the second slope evaluated at time σ instead of σ_next",
-                "the Euler point lives at σ_next", _heun_slope_at_sigma,
-                label_zh="第二个斜率在时间 σ 而不是 σ_next 处求值", hint_zh="欧拉点位于时间 σ_next"),
-        Mistake("trapezoid_at_zero", "the average slope also on the last step (σ_next = 0)",
-                "a network has no timestep at σ = 0: take the plain Euler step there", _heun_trapezoid_at_zero,
-                label_zh="最后一步（σ_next = 0）也用了平均斜率",
-                hint_zh="σ = 0 处网络没有对应的时间步：那里只走普通的欧拉步"),
+        mistake("no_predictor", _heun_no_predictor),
+        mistake("second_slope_only", _heun_second_slope_only),
+        mistake("slope_at_sigma", _heun_slope_at_sigma),
+        mistake("trapezoid_at_zero", _heun_trapezoid_at_zero),
     ),
     doc="Euler predictor x̄_E = x̄ + h ε̂(x̄, σ), then x̄ + h (ε̂(x̄, σ) + ε̂(x̄_E, σ_next))/2; Euler alone when σ_next = 0.",
 ))

@@ -2,15 +2,15 @@
 
 ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). Scalars are 0-dim float64 tensors. The references call
 :func:`ddim_teach.samplers.ddim_step` (η = 0, the two ᾱ's swapped), :func:`ddim_teach.samplers.slerp` and
-:func:`ddim_teach.samplers.ddim_invert`; the mistakes are written out here.
+:func:`ddim_teach.samplers.ddim_invert`; the mistakes are written out here, but for the clinic's ``returns_x0_hat``.
 """
 from __future__ import annotations
 
 import torch
 
 from .. import oracles, samplers, schedules
-from ..pitfalls import returns_x0_hat
-from . import Case, Exercise, Mistake, register
+from ..mistakes import get as named, register as mistake
+from . import Case, Exercise, register
 from ._cases import ONE as _ONE, SCHEDULE as _SCHEDULE, alpha_bar as _ab, randn as _randn
 
 
@@ -40,10 +40,6 @@ def _invert_no_sqrt(x, eps_hat, ab_cur, ab_next):
     return ab_next * x0_hat + (1 - ab_next) * eps_hat
 
 
-def _invert_returns_x0_hat(x, eps_hat, ab_cur, ab_next):
-    return returns_x0_hat(x, eps_hat, ab_cur, ab_next)[0]
-
-
 def _invert_no_direction(x, eps_hat, ab_cur, ab_next):
     x0_hat = (x - (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
     return ab_next.sqrt() * x0_hat
@@ -55,24 +51,10 @@ register(Exercise(
     reference=_invert_step_reference,
     cases=_invert_step_cases,
     mistakes=(
-        Mistake("sampler_direction", "the sampling step unchanged: x̂₀ taken at the next (noisier) level and re-noised "
-                "to the current one", "x is at the current level: take x̂₀ there, then re-noise it to the next level",
-                _invert_sampler_direction,
-                label_zh="原样照搬采样步：在下一级（噪声更大的一级）求 x̂₀，再重新加噪到当前级",
-                hint_zh="x 处在当前级：在当前级求 x̂₀，再把它重新加噪到下一级"),
-        Mistake("missing_sqrt", "ᾱ and 1 − ᾱ used where their square roots belong in the re-noising",
-                "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: the coefficients are standard deviations", _invert_no_sqrt,
-                label_zh="重新加噪时用了 ᾱ 和 1 − ᾱ，而应当用它们的平方根",
-                hint_zh="x_t = √ᾱ x₀ + √(1 − ᾱ) ε：系数是标准差"),
-        Mistake("returns_x0_hat", "x̂₀ returned as the next x", "x̂₀ is the clean estimate; the next x is x̂₀ re-noised "
-                "to the next level", _invert_returns_x0_hat,
-                label_zh="把 x̂₀ 当作下一个 x 返回",
-                hint_zh="x̂₀ 是干净图像的估计；下一个 x 是重新加噪到下一级的 x̂₀"),
-        Mistake("no_direction", "the ε̂ term dropped: only √ᾱ_next x̂₀ returned",
-                "the deterministic step keeps the noise it has: add the direction term √(1 − ᾱ_next) ε̂",
-                _invert_no_direction,
-                label_zh="丢掉了 ε̂ 项：只返回 √ᾱ_next x̂₀",
-                hint_zh="确定性的一步保留原有的噪声：加上方向项 √(1 − ᾱ_next) ε̂"),
+        mistake("sampler_direction", _invert_sampler_direction),
+        mistake("invert_step_missing_sqrt", _invert_no_sqrt),
+        named("returns_x0_hat"),
+        mistake("no_direction", _invert_no_direction),
     ),
     output="first",
     doc="x̂₀ from the current level, re-noised to the next: DDIM eq. 12 with η = 0 and the ᾱ's swapped.",
@@ -120,21 +102,10 @@ register(Exercise(
     reference=samplers.slerp,
     cases=_slerp_cases,
     mistakes=(
-        Mistake("lerp", "linear interpolation (1 − α) z0 + α z1", "a straight line cuts inside the sphere; walk along "
-                "the great circle through z0 and z1 instead", _lerp,
-                label_zh="线性插值 (1 − α) z0 + α z1",
-                hint_zh="直线会穿进球面内部；应沿经过 z0 和 z1 的大圆走"),
-        Mistake("nlerp", "linear interpolation rescaled to the interpolated norm (nlerp)", "right norm, but nlerp moves "
-                "at an uneven angular speed: weight z0 and z1 by sin((1 − α)θ)/sin θ and sin(αθ)/sin θ", _nlerp,
-                label_zh="线性插值后再缩放到插值的范数（nlerp）",
-                hint_zh="范数对了，但 nlerp 的角速度不均匀：z0 和 z1 的权重应为 sin((1 − α)θ)/sin θ 和 sin(αθ)/sin θ"),
-        Mistake("one_angle", "one angle θ for the whole batch", "compute θ for each batch element separately "
-                "(flatten each sample, not the whole batch)", _slerp_one_angle,
-                label_zh="整个批次只用了一个夹角 θ",
-                hint_zh="对批次中每个元素分别计算 θ（把每个样本展平，而不是把整个批次展平）"),
-        Mistake("swapped", "the weights swapped: α = 0 gives z1", "at α = 0 slerp must return z0", _slerp_swapped,
-                label_zh="权重对调了：α = 0 时得到 z1",
-                hint_zh="α = 0 时 slerp 必须返回 z0"),
+        mistake("lerp", _lerp),
+        mistake("nlerp", _nlerp),
+        mistake("one_angle", _slerp_one_angle),
+        mistake("slerp_ends_swapped", _slerp_swapped),
     ),
     doc="slerp = sin((1 − α)θ)/sin θ · z0 + sin(αθ)/sin θ · z1, θ the angle between z0 and z1, per batch element.",
 ))
@@ -146,7 +117,7 @@ _ORACLE = oracles.GaussianOracle(_SCHEDULE, mu=0.3, s=0.5)
 
 
 def _invert_loop_reference(model, schedule, x0, timesteps):
-    return samplers.ddim_invert(model, schedule, x0, timesteps=timesteps, progress=False).final
+    return samplers.ddim_invert(model, schedule, x0, steps=list(timesteps), progress=False).x_T
 
 
 def _invert_loop_cases():
@@ -195,21 +166,9 @@ register(Exercise(
     reference=_invert_loop_reference,
     cases=_invert_loop_cases,
     mistakes=(
-        Mistake("descending", "the timesteps visited in the sampler's (descending) order",
-                "inversion climbs from the clean image: visit the list from its smallest t to its largest",
-                _invert_descending,
-                label_zh="按采样器的（降序）顺序遍历时间步",
-                hint_zh="反演是从干净图像往上爬：按从最小 t 到最大 t 的顺序遍历列表"),
-        Mistake("eps_at_current_level", "ε̂ evaluated at the level x is at, not at the level the step goes to",
-                "each step calls the model at the *target* t (with the current x): ε(x_t, t) ≈ ε(x_prev, t)",
-                _invert_eps_at_current,
-                label_zh="在 x 当前所处的级别上求 ε̂，而不是在这一步要到达的级别上",
-                hint_zh="每一步都在*目标* t 上调用模型（输入当前的 x）：ε(x_t, t) ≈ ε(x_prev, t)"),
-        Mistake("level_not_carried", "every step starts from ᾱ = 1, as if x were still the clean image",
-                "after a step, x is at the level you just reached: that ᾱ is the next step's current ᾱ",
-                _invert_level_not_carried,
-                label_zh="每一步都从 ᾱ = 1 开始，仿佛 x 仍是干净图像",
-                hint_zh="走完一步后，x 处在刚到达的那一级：那一级的 ᾱ 就是下一步的当前 ᾱ"),
+        mistake("descending", _invert_descending),
+        mistake("eps_at_current_level", _invert_eps_at_current),
+        mistake("level_not_carried", _invert_level_not_carried),
     ),
     doc="The inversion loop: from ᾱ = 1 up the timesteps in ascending order, one invert_step each, ε̂ at the target t.",
 ))
