@@ -380,6 +380,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "the fresh noise is σ_t z, with σ_t from eq. 16; √(1 − ᾱ_prev) is the whole noise level of x_prev, not "
               "the part the step adds.",
         "zh": "新加入的噪声是 σ_t z，σ_t 由式 16 给出；√(1 − ᾱ_prev) 是 x_prev 的全部噪声水平，而不是这一步新加的部分。"},
+    "mistake.noise_at_full_level.label": {
+        "en": "the fresh noise added as η·√(1 − ᾱ_prev)·z, while the direction term keeps σ_t of eq. 16",
+        "zh": "新噪声按 η·√(1 − ᾱ_prev)·z 加入，而方向项仍用式 16 的 σ_t"},
+    "mistake.noise_at_full_level.hint": {
+        "en": "the fresh noise is σ_t z, with σ_t from eq. 16; √(1 − ᾱ_prev) is the whole noise level of x_prev, not "
+              "the part the step adds.",
+        "zh": "新加入的噪声是 σ_t z，σ_t 由式 16 给出；√(1 − ᾱ_prev) 是 x_prev 的全部噪声水平，而不是这一步新加的部分。"},
     "mistake.direction_without_sigma.label": {
         "en": "the direction term without −σ²: √(1 − ᾱ_prev)·ε̂",
         "zh": "方向项漏了 −σ²：写成了 √(1 − ᾱ_prev)·ε̂"},

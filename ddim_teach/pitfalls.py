@@ -93,6 +93,16 @@ def noise_dropped(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None
     return ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, 0.0, None, **kw)
 
 
+def noise_at_full_level(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+    """Bug: the fresh noise is added as ``eta * sqrt(1 - alpha_bar_prev) * z`` while the direction term keeps σ_t
+    of eq. 16 (half of the tutorial's slip, :func:`mystery_step`, which uses that scale in both terms). The same
+    as the correct step at η = 0 and at the last step (ᾱ_prev = 1); otherwise far too much noise."""
+    x_prev, x0_hat = ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, None, **kw)
+    if noise is not None and eta > 0:
+        x_prev = x_prev + eta * (1 - _f64(alpha_bar_prev)).sqrt() * noise
+    return x_prev, x0_hat
+
+
 def missing_sqrt_noise(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
     """Bug: x̂₀ computed with (1 − ᾱ_t) where √(1 − ᾱ_t) belongs: (x_t − (1 − ᾱ_t) ε̂) / √ᾱ_t. The rest of the
     step (eq. 12, σ_t from eq. 16) is right."""
@@ -158,7 +168,8 @@ _LINEAR_ALPHA_BARS = make_schedule("linear", 1000).alpha_bars   # the course's s
 for _name, _fn in (("alpha_for_alpha_bar", alpha_for_alpha_bar), ("variance_for_std", variance_for_std),
                    ("returns_x0_hat", returns_x0_hat),
                    ("wrapped_final_alpha_bar", wrapped_final_alpha_bar(_LINEAR_ALPHA_BARS[-1])),
-                   ("noise_scale_tutorial", noise_scale_tutorial), ("direction_without_sigma", direction_without_sigma),
+                   ("noise_scale_tutorial", noise_scale_tutorial), ("noise_at_full_level", noise_at_full_level),
+                   ("direction_without_sigma", direction_without_sigma),
                    ("direction_without_sqrt", direction_without_sqrt), ("signal_without_sqrt", signal_without_sqrt),
                    ("x0_over_alpha_bar", x0_over_alpha_bar), ("noise_dropped", noise_dropped),
                    ("missing_sqrt_noise", missing_sqrt_noise)):

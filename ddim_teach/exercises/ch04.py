@@ -46,6 +46,7 @@ register(Exercise(
         named("alpha_for_alpha_bar"),
         named("returns_x0_hat"),
         named("noise_scale_tutorial"),
+        named("noise_at_full_level"),
         named("direction_without_sigma"),
         named("direction_without_sqrt"),
         named("signal_without_sqrt"),
