@@ -49,7 +49,7 @@ _state = {"lang": "en", "font": None}
 # Every string that package code shows a reader. {name} fields are filled by tr(key, name=...).
 # Keys are grouped by the module that uses them. Keep the math symbols unchanged in zh.
 STRINGS: dict[str, dict[str, str]] = {
-    # viz.explorer: the controls' labels and the status line. viz.setting_text (also written into the PNG's
+    # explorer.widget: the controls' labels and the status line. explorer.figure.setting_text (also written into the PNG's
     # "ddim-teach-setting" chunk, which tests read) stays English; the status line shows tr("explorer.setting").
     "explorer.eta": {"en": "η", "zh": "η"},
     "explorer.steps": {"en": "steps", "zh": "步数"},
@@ -65,7 +65,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{setting}: computed ahead in {seconds:.2f}s; picture in {picture:.2f}s "
               "(settings already shown are instant)",
         "zh": "{setting}：已提前算好（用时 {seconds:.2f} 秒），绘图用时 {picture:.2f} 秒（显示过的设置会立即重现）"},
-    # viz.ExplorerFigure / draw_explorer: the figure
+    # explorer.figure.ExplorerFigure / draw_explorer: the figure
     "explorer.final": {"en": "final samples   η = {eta:g}, S = {steps}, {spacing}, seed = {seed}",
                        "zh": "最终样本   η = {eta:g}，S = {steps}，{spacing}，种子 = {seed}"},
     "explorer.sigma_per_step": {"en": "σ_t per step ({spacing})", "zh": "每步的 σ_t（{spacing}）"},
