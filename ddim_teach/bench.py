@@ -146,6 +146,60 @@ def sampler_variants(model, schedule, clf, n=512, seed=0):
     return rows
 
 
+CALLS = (5, 8, 10, 15, 20, 50)
+SOLVERS = (  # (label, method, spacing): DDIM and DPM-Solver++(2M) take one model call a step, Heun two (less one)
+    ("DDIM η=0, trailing", "ddim", "trailing"),
+    ("DPM-Solver++(2M), trailing", "dpm_solver_pp_2m", "trailing"),
+    ("DPM-Solver++(2M), uniform in log-SNR", "dpm_solver_pp_2m", "logsnr"),
+    ("DPM-Solver++(2M), Karras ρ = 7", "dpm_solver_pp_2m", "karras"),
+    ("Heun, Karras ρ = 7", "heun", "karras"),
+)
+
+
+def solver_table(model, schedule, clf, n=512, calls=CALLS, seed=0, progress=True):
+    """{(label, calls): (S, nfe, fd, low, high) or None}: MNIST-FD against model calls, same x_T for every cell,
+    with a 95 % bootstrap interval (:func:`ddim_teach.metrics.fd_interval`). Heun runs the largest S with
+    2S - 1 <= calls. A cell a placement cannot make (log-SNR at more steps than integer timesteps allow) is None."""
+    ref, _ = real_sets(min(n, n_heldout()), seed)
+    ref_feats = metrics.features(clf, ref)
+    x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
+    out = {}
+    for label, method, spacing in SOLVERS:
+        for c in calls:
+            S = (c + 1) // 2 if method == "heun" else c
+            try:
+                tr = samplers.sample(model, schedule, x_T, steps=S, spacing=spacing, method=method, record_every=None,
+                                     progress=False)
+            except ValueError as e:
+                if progress:
+                    print(f"  {label}, {c} calls: not made ({e})", flush=True)
+                out[(label, c)] = None
+                continue
+            fd, lo, hi = metrics.fd_interval(metrics.features(clf, tr.final), ref_feats, seed=seed)
+            out[(label, c)] = (S, tr.nfe, fd, lo, hi)
+            if progress:
+                print(f"  {label}, {tr.nfe} calls (S={S}): FD {fd:.2f} [{lo:.2f}, {hi:.2f}]", flush=True)
+    return out
+
+
+def solver_markdown(table, n, calls=CALLS) -> str:
+    head = "| sampler | " + " | ".join(f"{c} calls" for c in calls) + " |"
+    lines = [f"MNIST-FD (lower is better) against model calls, n = {n}, the same x_T for every cell; "
+             "[95 % bootstrap interval]; Heun makes 2S − 1 calls (S in the cell).", "", head,
+             "|---|" + "---|" * len(calls)]
+    for label, _, _ in SOLVERS:
+        cells = []
+        for c in calls:
+            v = table.get((label, c))
+            if v is None:
+                cells.append("–")
+            else:
+                S, nfe, fd, lo, hi = v
+                cells.append(f"{fd:.2f} [{lo:.2f}, {hi:.2f}]" + (f" ({nfe} calls, S={S})" if nfe != c else ""))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def markdown(table, floor, n, steps, etas) -> str:
     lines = [f"MNIST-FD (lower is better), n = {n} samples per cell; real-vs-real floor at n = {n}: **{floor:.2f}**", "",
              "| | " + " | ".join(f"S={S}" for S in steps) + " |", "|---|" + "---|" * len(steps)]
@@ -222,6 +276,9 @@ def main(argv=None):
     mode.add_argument("--samplers", action="store_true",
                       help="the quality bar's FD and confidence for a few deterministic samplers (same x_T)")
     mode.add_argument("--overhead", action="store_true", help="only the sampler-overhead measurement")
+    mode.add_argument("--solvers", action="store_true",
+                      help="MNIST-FD against model calls for DDIM, DPM-Solver++(2M) on three step placements and Heun "
+                           "(n=512 by default, same x_T, bootstrap intervals)")
     ap.add_argument("--weights", default=None,
                     help="an exported U-Net file (python -m ddim_teach.pretrained CKPT OUT) instead of the shipped one")
     from . import bench_explorer
@@ -255,6 +312,16 @@ def main(argv=None):
         print("| sampler | MNIST-FD | p > 0.9 | mean max-probability |\n|---|---|---|---|")
         for label, fd, conf, pmax in sampler_variants(model, schedule, clf, n):
             print(f"| {label} | {fd:.2f} | {100 * conf:.1f} % | {pmax:.3f} |", flush=True)
+        return
+    if a.solvers:
+        n = a.n or 512
+        if n > held_out:
+            ap.error(f"--n must be at most {held_out} (the held-out digits the table compares against), got {n}")
+        t0 = time.perf_counter()
+        table = solver_table(model, schedule, clf, n)
+        print()
+        print(solver_markdown(table, n))
+        print(f"total {time.perf_counter() - t0:.0f}s")
         return
     if a.overhead:
         print(f"torch threads: {torch.get_num_threads()}")

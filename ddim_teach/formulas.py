@@ -15,7 +15,8 @@ Contents, in the order a reader meets them in the course:
 * DDPM's posterior for any pair of timesteps: :func:`step_beta`, :func:`posterior_mean`,
   :func:`posterior_variance` (DDPM eqs. 6-7);
 * DDIM: :func:`ddim_sigma` (eq. 16) and :func:`ddim_mean` (eq. 12 without its noise);
-* the ODE's coordinates: :func:`ode_sigma`, :func:`to_ode`, :func:`from_ode` (DDIM eq. 14).
+* the ODE's coordinates: :func:`ode_sigma`, :func:`to_ode`, :func:`from_ode` (DDIM eq. 14), and the half
+  log-SNR :func:`half_log_snr` in which DPM-Solver integrates.
 
 The functions check their arguments (:mod:`ddim_teach.checks`, which imports nothing) and import nothing
 else from the package: every other module, the exercise references included, calls these.
@@ -170,6 +171,15 @@ def to_ode(x: torch.Tensor, alpha_bar) -> torch.Tensor:
 def from_ode(x_bar: torch.Tensor, alpha_bar) -> torch.Tensor:
     """x = sqrt(ᾱ) · x̄."""
     return x_bar * _ode_alpha_bar(alpha_bar).sqrt()
+
+
+def half_log_snr(alpha_bar) -> torch.Tensor:
+    """λ = log(sqrt(ᾱ) / sqrt(1 - ᾱ)) = ½ log SNR (DPM-Solver, Lu et al. 2022, eq. 3.3; not the whole log-SNR).
+
+    λ = -log σ of the ODE's σ (:func:`ode_sigma`): +inf at ᾱ = 1, -inf at ᾱ = 0. In λ the probability-flow ODE is
+    semi-linear, and its exact solution over a step is what DPM-Solver approximates (:mod:`ddim_teach.samplers`)."""
+    ab = torch.as_tensor(checks.alpha_bar(alpha_bar, "alpha_bar"), dtype=torch.float64)
+    return 0.5 * (torch.log(ab) - torch.log1p(-ab))
 
 
 def _ode_alpha_bar(alpha_bar) -> torch.Tensor:

@@ -5,6 +5,9 @@
 * ``mnist_fd``: that distance between the classifier's 128-d features of two image sets
   ("MNIST-FD"); an FID analogue. It depends on the sample size, so always compare it with
   the *floor*: the distance between two disjoint sets of real digits of the same size.
+* ``fd_interval`` and ``fd_difference_interval``: bootstrap intervals for an FD and for the difference of two
+  FDs measured on the same starting noise (resample the samples, keep the reference). A comparison states
+  only an ordering whose interval excludes 0.
 * ``confidence`` and ``class_histogram``: how sure the classifier is and which digits appear.
   A small CNN is often "confident" on pure noise, so confidence alone proves nothing.
 * ``nearest_train_distance``: for memorisation checks, each sample's RMS pixel distance to
@@ -70,6 +73,53 @@ def probabilities(classifier, images: torch.Tensor, batch_size: int = 512) -> to
 def mnist_fd(classifier, images_a: torch.Tensor, images_b: torch.Tensor) -> float:
     """MNIST-FD between two image sets (N, 1, 28, 28) in [-1, 1]."""
     return frechet_distance(features(classifier, images_a), features(classifier, images_b))
+
+
+def _check_boot(n_boot, level):
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 20:
+        raise ValueError(f"n_boot must be an integer of at least 20 (resamples), got {n_boot!r}")
+    if isinstance(level, bool) or not isinstance(level, float) or not 0.5 <= level < 1:
+        raise ValueError(f"level must be a probability in [0.5, 1), e.g. 0.95, got {level!r}")
+
+
+def _basic_interval(estimate: float, boots: torch.Tensor, level: float) -> tuple[float, float, float]:
+    # the "basic" bootstrap interval, [2 est - q_hi, 2 est - q_lo]: resampling with replacement repeats rows,
+    # which inflates a resampled FD; reflecting the quantiles about the estimate cancels that shift
+    q_lo, q_hi = torch.quantile(boots, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64)).tolist()
+    return estimate, 2 * estimate - q_hi, 2 * estimate - q_lo
+
+
+def fd_interval(feats: torch.Tensor, ref_feats: torch.Tensor, n_boot: int = 200, level: float = 0.95,
+                seed: int = 0) -> tuple[float, float, float]:
+    """(FD, low, high): the Fréchet distance of ``feats`` to ``ref_feats`` and a bootstrap interval for it.
+
+    The samples (rows of ``feats``) are resampled with replacement ``n_boot`` times, the reference kept: the
+    interval says how much the FD of *these samples* would move with another draw of the same size. It is the
+    basic bootstrap interval (the quantiles reflected about the estimate), at ``level``."""
+    _check_boot(n_boot, level)
+    est = frechet_distance(feats, ref_feats)
+    g = torch.Generator().manual_seed(seed)
+    boots = torch.tensor([frechet_distance(feats[torch.randint(len(feats), (len(feats),), generator=g)], ref_feats)
+                          for _ in range(n_boot)], dtype=torch.float64)
+    return _basic_interval(est, boots, level)
+
+
+def fd_difference_interval(feats_a: torch.Tensor, feats_b: torch.Tensor, ref_feats: torch.Tensor,
+                           n_boot: int = 200, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(FD_a - FD_b, low, high) for two sample sets made from the *same* starting noises, row i of each from the
+    same x_T: both are resampled with the same indices (a paired bootstrap), so the noise they share cancels.
+    An ordering is supported only when the interval excludes 0."""
+    _check_boot(n_boot, level)
+    if feats_a.shape != feats_b.shape:
+        raise ValueError(f"paired sets must have the same shape (row i of each from the same x_T), got "
+                         f"{tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
+    est = frechet_distance(feats_a, ref_feats) - frechet_distance(feats_b, ref_feats)
+    g = torch.Generator().manual_seed(seed)
+    boots = []
+    for _ in range(n_boot):
+        i = torch.randint(len(feats_a), (len(feats_a),), generator=g)
+        boots.append(frechet_distance(feats_a[i], ref_feats) - frechet_distance(feats_b[i], ref_feats))
+    return _basic_interval(est, torch.tensor(boots, dtype=torch.float64), level)
 
 
 def confidence(probs: torch.Tensor, threshold: float = 0.9) -> float:

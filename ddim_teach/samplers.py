@@ -14,7 +14,8 @@ DDPM ancestral step (Ho et al. 2020, eqs. 6-7; :func:`ddpm_step`): the posterior
 plus sqrt(variance) z, with variance beta_tilde (``fixed_small``) or beta (``fixed_large``: the DDIM
 paper's σ̂), beta = 1 - ᾱ_t / ᾱ_prev being the step's own beta.
 
-The loops (:func:`sample_ddim`, :func:`sample_ddpm`, :func:`sample_heun`, :func:`invert_ddim`) take a
+The loops (:func:`sample_ddim`, :func:`sample_ddpm`, :func:`sample_heun`, :func:`sample_dpm_solver_pp_2m`,
+:func:`invert_ddim`) take a
 :class:`~ddim_teach.denoiser.Denoiser`, a start, a descending ``timesteps`` tensor
 (:func:`ddim_teach.schedules.timesteps`), a generator or explicit noises, and a ``callback`` that sees
 every step as a :class:`StepState` (as in k-diffusion). They return the end point. :class:`Recorder` is a
@@ -31,10 +32,10 @@ import torch
 from . import checks, formulas, ode
 from .denoiser import Denoiser, as_denoiser
 from .formulas import VARIANCES, ddim_sigma, eps_from_x0, predict_x0  # noqa: F401  (importable from here too)
-from .schedules import Schedule
+from .schedules import SIGMA_SPACINGS, Schedule, sigma_timesteps
 from .schedules import timesteps as make_timesteps
 
-METHODS = ("ddim", "ddpm", "heun")
+METHODS = ("ddim", "ddpm", "heun", "dpm_solver_pp_2m")
 DEFAULT_STEPS = 50
 DEFAULT_SPACING = "trailing"
 
@@ -81,6 +82,38 @@ def ddpm_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, variance: str = "fixed_
     if noise is not None and var > 0:
         x_prev = x_prev + var.sqrt() * noise
     return x_prev, x0_hat
+
+
+def dpm_solver_pp_2m_step(x_t, x0_hat, alpha_bar_t, alpha_bar_prev, x0_hat_last=None, alpha_bar_last=None):
+    """One step of DPM-Solver++(2M) (Lu et al. 2022b, "DPM-Solver++", Alg. 2), from level ᾱ_t to ᾱ_prev.
+
+    In the half log-SNR λ (:func:`ddim_teach.formulas.half_log_snr`) the probability-flow ODE is semi-linear,
+    and its exact solution over a step of length h = λ_prev - λ_t, with x0_hat held at D over the step, is::
+
+        x_prev = (σ_prev / σ_t) x_t + α_prev (1 - e^(-h)) D,       α = sqrt(ᾱ), σ = sqrt(1 - ᾱ)
+
+    With D = x0_hat this is first order and *is* DDIM's η = 0 step (eq. 12). Given the previous step's
+    ``x0_hat_last``, made at level ``alpha_bar_last``, the multistep second-order method makes x0_hat linear in λ:
+    D = (1 + 1/(2r)) x0_hat - 1/(2r) x0_hat_last, with r = h_last / h (diffusers' "midpoint" form). A step to
+    ᾱ_prev = 1 (σ = 0, h = ∞) is first order. Returns x_prev."""
+    checks.like(x_t, x0_hat=x0_hat, x0_hat_last=x0_hat_last)
+    ab = checks.scalar_alpha_bar(alpha_bar_t, "alpha_bar_t", allow_zero=False, allow_one=False)
+    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False)
+    checks.toward_less_noise(ab, abp, "in a DPM-Solver step")
+    if (x0_hat_last is None) != (alpha_bar_last is None):
+        raise ValueError("give both x0_hat_last and alpha_bar_last (a second-order step) or neither (first order)")
+    D = x0_hat
+    if x0_hat_last is not None:
+        abl = checks.scalar_alpha_bar(alpha_bar_last, "alpha_bar_last", allow_zero=False, allow_one=False)
+        checks.toward_less_noise(abl, ab, "(the previous step's level)")
+        if abp == 1:
+            raise ValueError("a step to alpha_bar_prev = 1 (sigma = 0) has h = inf and is first order: "
+                             "leave x0_hat_last out")
+        lam = formulas.half_log_snr
+        r = (lam(ab) - lam(abl)) / (lam(abp) - lam(ab))
+        D = (1 + 1 / (2 * r)) * x0_hat - 1 / (2 * r) * x0_hat_last
+    exp_minus_h = (ab * (1 - abp) / ((1 - ab) * abp)).sqrt()   # e^(-h) = α_t σ_prev / (σ_t α_prev)
+    return ((1 - abp) / (1 - ab)).sqrt() * x_t + abp.sqrt() * (1 - exp_minus_h) * D
 
 
 # --- what a callback sees, and the callback that records --------------------------------------------------------
@@ -289,10 +322,32 @@ def invert_ddim(denoiser: Denoiser, x0, timesteps, *, callback=None) -> torch.Te
     return x
 
 
+@torch.no_grad()
+def sample_dpm_solver_pp_2m(denoiser: Denoiser, x_T, timesteps, *, callback=None) -> torch.Tensor:
+    """DPM-Solver++(2M) (:func:`dpm_solver_pp_2m_step`) down the descending ``timesteps``: one model call a step.
+
+    The first step is first order (there is no previous x0_hat yet), and so is the last (to ᾱ = 1, where h = ∞);
+    every other step is second order. This is diffusers' ``DPMSolverMultistepScheduler(algorithm_type=
+    "dpmsolver++", solver_order=2)`` with its default ``final_sigmas_type="zero"``, step for step."""
+    ts = _check_loop(denoiser, x_T, timesteps, callback)
+    alpha_bars = denoiser.schedule.alpha_bars
+    alpha_bar_prevs = formulas.alpha_bar_prevs(alpha_bars, ts)
+    S, x, last = len(ts), x_T, ()
+    for i, t in enumerate(ts.tolist()):
+        ab_t, ab_prev = alpha_bars[t], alpha_bar_prevs[i]
+        eps_hat, x0_hat = denoiser(x, t)
+        x_prev = dpm_solver_pp_2m_step(x, x0_hat, ab_t, ab_prev, *(() if i == S - 1 else last))
+        if callback is not None:
+            callback(StepState(i, t, x, x_prev, x0_hat, eps_hat, 0.0, None, float(ab_t), float(ab_prev)))
+        x, last = x_prev, (x0_hat, ab_t)
+    return x
+
+
 # --- front ends for the notebooks ---------------------------------------------------------------------------
 def resolve_timesteps(schedule: Schedule, steps=None, spacing=None) -> torch.Tensor:
     """The descending timesteps a run uses: ``steps`` (default 50) spaced by ``spacing`` (default
-    'trailing'), or ``steps`` given as an explicit descending list of timesteps (then no spacing)."""
+    'trailing'; 'logsnr' and 'karras' place them by noise level, :func:`ddim_teach.schedules.sigma_timesteps`),
+    or ``steps`` given as an explicit descending list of timesteps (then no spacing)."""
     if isinstance(steps, str):
         raise ValueError(f"steps must be a number of steps or a list of timesteps; for a spacing name use "
                          f"spacing={steps!r}")
@@ -304,6 +359,8 @@ def resolve_timesteps(schedule: Schedule, steps=None, spacing=None) -> torch.Ten
     spacing = DEFAULT_SPACING if spacing is None else spacing
     if not isinstance(spacing, str):
         raise ValueError(f"spacing must be a spacing's name; for an explicit list pass it as steps, got {spacing!r}")
+    if spacing in SIGMA_SPACINGS:  # placed by noise level: Karras's rho = 7 grid, or uniform in log-SNR
+        return sigma_timesteps(schedule, steps, spacing)
     ts = make_timesteps(schedule.T, steps, spacing)
     if len(ts) == 1 and int(ts[0]) < schedule.T - 1:
         raise ValueError(f"steps=1 with {spacing!r} spacing runs only t={int(ts[0])} (alpha_bar "
@@ -333,8 +390,8 @@ def _method(method, eta, variance):
                          "DDIM's noise is set by eta")
     variance = ("fixed_small" if variance is None else variance) if method == "ddpm" else None
     eta = None if method == "ddpm" else checks.eta(0.0 if eta is None else eta)
-    if method == "heun" and eta != 0:
-        raise ValueError(f"method='heun' integrates the deterministic ODE, so eta must be 0, got {eta}")
+    if method in ("heun", "dpm_solver_pp_2m") and eta != 0:
+        raise ValueError(f"method={method!r} integrates the deterministic ODE, so eta must be 0, got {eta}")
     info = {"method": method, "eta": eta, "variance": variance}
     if alias:
         info["alias"] = alias
@@ -379,7 +436,8 @@ def sample(model, schedule: Schedule, x_T: torch.Tensor, steps=None, eta=None, s
     * ``method="ddim"`` (default) with ``eta`` in [0, 1] (default 0); ``method="ddpm"`` with ``variance``
       ``"fixed_small"`` (default) or ``"fixed_large"``, and no eta; ``eta="sigma_hat"``, the DDIM paper's
       Table 1 name, means exactly ``method="ddpm", variance="fixed_large"``; ``method="heun"``: the ODE with
-      Heun's method (eta 0, 2S - 1 model calls). Arguments a method would ignore are errors.
+      Heun's method (eta 0, 2S - 1 model calls); ``method="dpm_solver_pp_2m"``: DPM-Solver++(2M) (eta 0, S calls).
+      Arguments a method would ignore are errors.
     * ``generator`` draws the noise; ``step_fn`` replaces :func:`ddim_step` (DDIM only: the pitfalls clinic).
     * ``record_every=k`` keeps x_t, x0_hat, eps_hat of every k-th step and the last (None: only the final
       sample); ``callback(StepState)`` sees every step; ``progress`` shows a bar (default: when S > 50).
@@ -399,8 +457,10 @@ def sample(model, schedule: Schedule, x_T: torch.Tensor, steps=None, eta=None, s
             final = sample_ddim(denoiser, x_T, ts, eta, generator=generator, callback=cb, step=step_fn or ddim_step)
         elif method == "ddpm":
             final = sample_ddpm(denoiser, x_T, ts, variance, generator=generator, callback=cb)
-        else:
+        elif method == "heun":
             final = sample_heun(denoiser, x_T, ts, callback=cb)
+        else:
+            final = sample_dpm_solver_pp_2m(denoiser, x_T, ts, callback=cb)
     finally:
         close()
     return recorder.trajectory(final, nfe=denoiser.nfe - nfe, info=info)

@@ -20,6 +20,7 @@ from . import checks, formulas
 
 SCHEDULES = ("linear", "scaled_linear", "cosine", "sigmoid")
 SPACINGS = ("leading", "trailing", "linspace", "quad")
+SIGMA_SPACINGS = ("logsnr", "karras")  # placed by the schedule's noise level, not by t: sigma_timesteps
 PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
 
 
@@ -260,3 +261,42 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
     if steps_offset and spacing != "leading":
         raise ValueError("steps_offset applies only to 'leading' spacing")
     return checks.descending_timesteps(ts, T)
+
+
+def sigma_timesteps(schedule: Schedule, steps: int, spacing: str = "karras", rho: float = 7.0) -> torch.Tensor:
+    """Descending timesteps placed by noise level rather than by t (LongTensor, noisiest first, T-1 down to 0).
+
+    In the ODE's σ = sqrt(1 - ᾱ) / sqrt(ᾱ) (:func:`ddim_teach.formulas.ode_sigma`), from σ_max = σ(T-1) to
+    σ_min = σ(0):
+
+    * ``karras``: σ_i = (σ_max^(1/ρ) + i/(S-1) (σ_min^(1/ρ) - σ_max^(1/ρ)))^ρ, Karras et al. 2022, eq. 5 (ρ = 7):
+      uniform in σ^(1/ρ), so the steps crowd towards σ_min, where the last steps set the error;
+    * ``logsnr``: uniform in log σ = -λ, the half log-SNR in which DPM-Solver integrates (Lu et al. 2022).
+
+    The network takes integer t, so each σ_i goes to the timestep whose σ is nearest in log σ (the solver then
+    uses that timestep's exact ᾱ, so the network and the solver agree; the grid itself moves by up to half a
+    timestep in log σ). Near t = 0 neighbouring timesteps are far apart in σ, so a large S can map two σ_i to one
+    t: that is refused, with the largest S that works. After the last entry (t = 0) a sampler goes to σ = 0.
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+    checks.one_of(spacing, "spacing", SIGMA_SPACINGS)
+    checks.positive_int(steps, "steps", 2, schedule.T)
+    rho = checks.real(rho, "rho", 0.0, 100.0)
+    log_sigma = formulas.ode_sigma(schedule.alpha_bars).log()   # increasing in t
+
+    def place(S):
+        hi, lo = log_sigma[-1], log_sigma[0]
+        if spacing == "logsnr":
+            targets = torch.linspace(float(hi), float(lo), S, dtype=torch.float64)
+        else:
+            i = torch.linspace(0, 1, S, dtype=torch.float64)
+            targets = rho * torch.log(hi.div(rho).exp() + i * (lo.div(rho).exp() - hi.div(rho).exp()))
+        return (targets[:, None] - log_sigma[None, :]).abs().argmin(1)
+
+    ts = place(steps)
+    if len(torch.unique(ts)) < steps:
+        ok = max(s for s in range(2, steps) if len(torch.unique(place(s))) == s)
+        raise ValueError(f"{spacing} spacing maps two of its {steps} noise levels to one integer timestep (T={schedule.T}); "
+                         f"use steps <= {ok} or a spacing in t")
+    return checks.descending_timesteps(ts, schedule.T)
