@@ -31,6 +31,13 @@ def positive_int(value, name: str, low: int = 1, high: int | None = None) -> int
     return value
 
 
+def integer(value, name: str, low: int, high: int) -> int:
+    """An integer in low..high: a Python or numpy integer (a slider's value), never a float such as 2.7 or 2.0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    return int(value)
+
+
 def real(value, name: str, lo: float, hi: float, lo_open: bool = True) -> float:
     """A plain number in (lo, hi] (or [lo, hi] with ``lo_open=False``), as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) \
@@ -192,6 +199,9 @@ def model_output(out, x: torch.Tensor, at: str, strict: bool = True) -> torch.Te
                         f".sample), got {type(out).__name__}{at}{hint}")
     if not strict:
         return out
+    if out.dtype != x.dtype:
+        raise TypeError(f"model output is {out.dtype}, x is {x.dtype}{at}; a model must return x's dtype "
+                        "(a float64 or integer output would silently change the whole run)")
     if out.shape != x.shape:
         raise ValueError(f"model output has shape {tuple(out.shape)}, expected {tuple(x.shape)}{at}")
     if out.device != x.device:

@@ -32,7 +32,8 @@ class Denoiser:
     """``Denoiser(model, schedule)(x_t, t) -> Prediction(eps_hat, x0_hat)`` for one integer timestep t.
 
     ``prediction_type`` defaults to the model's own ``prediction_type`` attribute when it has one (the
-    oracles do), else ``"epsilon"``; a value that contradicts the model's is refused.
+    oracles and loaded checkpoints do), else ``"epsilon"``; a value that contradicts the model's is refused,
+    and so is a schedule other than the ``trained_schedule`` a loaded checkpoint carries.
 
     The model is called as ``model(x, t)`` with t a LongTensor (B,) on x's device; it returns a tensor shaped
     like x, or an object with a tensor ``.sample`` (diffusers' output)."""
@@ -51,6 +52,11 @@ class Denoiser:
         checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)
         if declared is not None and declared != prediction_type:
             raise ValueError(f"prediction_type={prediction_type!r}, but the model says it predicts {declared!r}")
+        trained = getattr(model, "trained_schedule", None)  # a loaded checkpoint knows its schedule
+        if isinstance(trained, Schedule) and trained is not schedule and not torch.equal(trained.betas, schedule.betas):
+            raise ValueError(f"this model was trained with the {trained.name!r} schedule, T = {trained.T}; the schedule "
+                             f"given is {schedule.name!r}, T = {schedule.T}. Sample with the schedule load_pretrained "
+                             "returns")
         if use_clipped_model_output and not clip_sample:
             raise ValueError("use_clipped_model_output=True re-derives eps_hat from the clipped x0_hat; "
                              "it needs clip_sample=True")

@@ -119,7 +119,7 @@ def missing_sqrt_noise(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise
 # Notebook 8 prints their source as puzzles, so their names and docstrings do not give the bug away. In the
 # catalogue they are noise_scale_tutorial (the noise scale of a widely copied tutorial, σ_t = η √(1 − ᾱ_prev), used in
 # the direction term and the noise alike) and x0_over_alpha_bar (x̂₀ divided by ᾱ_t instead of √ᾱ_t).
-def mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+def mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None):
     """A DDIM step as a widely copied tutorial writes it. Returns (x_prev, x0_hat). One line is wrong."""
     x0_hat = (x_t - (1 - alpha_bar_t).sqrt() * eps_hat) / alpha_bar_t.sqrt()
     sigma = eta * (1 - alpha_bar_prev).sqrt()
@@ -129,7 +129,7 @@ def mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None,
     return x_prev, x0_hat
 
 
-def mystery_step_2(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
+def mystery_step_2(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None):
     """Another DDIM step, with a slip in one line. Returns (x_prev, x0_hat)."""
     sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_prev)).sqrt()
     x0_hat = (x_t - (1 - alpha_bar_t).sqrt() * eps_hat) / alpha_bar_t

@@ -81,6 +81,8 @@ def load_unet(path, schedule: schedules.Schedule | None = None):
     checkpoint.load_state(model, ck["ema"] if "ema" in ck else ck["model"], str(path))
     model.eval().requires_grad_(False)
     model.trained_steps = ck.get("step")
+    # what the model was trained for travels with it: a Denoiser refuses another schedule or prediction type
+    model.trained_schedule, model.prediction_type = trained, "epsilon"
     return model, trained
 
 

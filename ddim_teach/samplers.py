@@ -225,7 +225,9 @@ def sample_ddim(denoiser: Denoiser, x_T, timesteps, eta: float = 0.0, *, generat
 
     eta = 0 is deterministic; eta = 1 on all T steps is DDPM. A step with sigma > 0 takes ``noises[i]``, or
     draws z from ``generator`` (:func:`draw_noise`); eta = 0 draws nothing. ``step`` replaces
-    :func:`ddim_step` (same signature): the pitfalls clinic plugs its broken steps in here."""
+    :func:`ddim_step` (same signature): the pitfalls clinic plugs its broken steps in here. It is called as
+    ``step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise)``, with ``x0_hat=`` added only when the denoiser's
+    x0_hat is not eq. 9's (clipped, or from a v- or x0-predicting model), so six parameters are enough."""
     ts = _check_loop(denoiser, x_T, timesteps, callback, generator, noises)
     eta = checks.eta(eta)
     checks.function(step, "step", "ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise)")
@@ -233,13 +235,14 @@ def sample_ddim(denoiser: Denoiser, x_T, timesteps, eta: float = 0.0, *, generat
         raise ValueError("noises were given, but eta = 0 adds no noise; leave noises out")
     alpha_bars = denoiser.schedule.alpha_bars
     alpha_bar_prevs = formulas.alpha_bar_prevs(alpha_bars, ts)
+    own_x0 = denoiser.clip_sample or denoiser.prediction_type != "epsilon"  # x0_hat is not eq. 9's: pass it on
     x = x_T
     for i, t in enumerate(ts.tolist()):
         ab_t, ab_prev = alpha_bars[t], alpha_bar_prevs[i]
         sigma = ddim_sigma(ab_t, ab_prev, eta)
         z = _noise(i, x, generator, noises) if sigma > 0 else None
         eps_hat, x0_hat = denoiser(x, t)
-        x_prev, x0_hat = step(x, eps_hat, ab_t, ab_prev, eta, z, x0_hat=x0_hat)
+        x_prev, x0_hat = step(x, eps_hat, ab_t, ab_prev, eta, z, **({"x0_hat": x0_hat} if own_x0 else {}))
         if callback is not None:
             callback(StepState(i, t, x, x_prev, x0_hat, eps_hat, float(sigma), z, float(ab_t), float(ab_prev)))
         x = x_prev
@@ -502,7 +505,7 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha) -> torch.Tensor:
     slerp = sin((1-a) theta)/sin(theta) z0 + sin(a theta)/sin(theta) z1, theta the angle between z0 and z1.
     Keeps the norm near sqrt(d), where Gaussian noise lives; linear interpolation shrinks it (by
     ~1/sqrt(2) at a = 0.5 for independent z0, z1). Where z0 and z1 are (nearly) parallel, sin(theta) ~ 0 and
-    it falls back to linear interpolation. ``alpha`` a float or a 1-D tensor of weights, which yields a stack
+    it falls back to linear interpolation; opposite z0 and z1 are refused (no unique arc joins them). ``alpha`` a float or a 1-D tensor of weights, which yields a stack
     (len(alpha), *z0.shape).
     """
     if not isinstance(z0, torch.Tensor) or not isinstance(z1, torch.Tensor):
@@ -525,6 +528,9 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha) -> torch.Tensor:
     if bool(((n0 == 0) | (n1 == 0)).any()):
         raise ValueError("slerp needs nonzero z0 and z1: the angle to a zero vector is undefined")
     cos = (f0 * f1).sum(1) / (n0 * n1)
+    if bool((cos < -1 + 1e-12).any()):
+        raise ValueError("slerp of opposite vectors (z1 = -c z0) is undefined: every great circle joins them; "
+                         "perturb one of them, or interpolate linearly")
     theta = torch.arccos(cos.clamp(-1, 1))
     s = torch.sin(theta)
     small = s < 1e-6

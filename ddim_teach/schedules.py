@@ -252,8 +252,13 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
     elif spacing == "quad":
         ts = (torch.linspace(0, math.sqrt(T * 0.8), S, dtype=torch.float64) ** 2).long().flip(0)
         if len(torch.unique(ts)) < S:
-            ok = max(s for s in range(1, S) if len(torch.unique(
-                (torch.linspace(0, math.sqrt(T * 0.8), s, dtype=torch.float64) ** 2).long())) == s)
+            def distinct(s):
+                return len(torch.unique((torch.linspace(0, math.sqrt(T * 0.8), s, dtype=torch.float64) ** 2).long())) == s
+            lo, hi = 1, S  # the largest s without duplicates, by bisection (duplicates only grow with s)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if distinct(mid) else (lo, mid)
+            ok = lo
             raise ValueError(f"quad spacing gives duplicate timesteps for steps={S}, T={T}; "
                              f"use steps <= {ok} or another spacing")
     else:

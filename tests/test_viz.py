@@ -96,7 +96,7 @@ def test_spacing_changes_the_timesteps_not_the_start_noise(setup):
         assert torch.equal(r["xs"][0], ex.x_T(0)[0])
     assert not torch.equal(runs["leading"]["final"], runs["trailing"]["final"])
     assert not torch.equal(runs["linspace"]["final"], runs["trailing"]["final"])
-    with pytest.raises(ValueError, match="spacing must be one of leading, trailing, linspace"):
+    with pytest.raises(ValueError, match="spacing must be one of 'leading', 'trailing', 'linspace'"):
         ex(eta=0.0, steps=5, seed=0, spacing="quad")
     with pytest.raises(ValueError, match="eta must lie in"):
         ex(eta=1.5, steps=5, seed=0)

@@ -7,9 +7,10 @@ from collections import OrderedDict
 
 import torch
 
-from .. import samplers
+from .. import checks, samplers
 
 SPACINGS = ("leading", "trailing", "linspace")
+MAX_SEED = 2 ** 62  # a seed and seed + 10,000 (the noise's generator) must both fit torch's 64-bit seed
 
 
 class Explorer:
@@ -26,8 +27,10 @@ class Explorer:
 
     def __init__(self, model, schedule, n: int = 6, spacing: str = "trailing", cache_size: int = 256,
                  x_seed: int = 0):
-        if spacing not in SPACINGS:
-            raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
+        checks.one_of(spacing, "spacing", SPACINGS)
+        checks.integer(n, "n (samples shown)", 1, 64)
+        checks.integer(cache_size, "cache_size", 1, 100_000)
+        checks.integer(x_seed, "x_seed", 0, MAX_SEED)
         self.model, self.schedule, self.n, self.spacing = model, schedule, n, spacing
         self.x_seed = x_seed
         self._cache: OrderedDict = OrderedDict()
@@ -41,15 +44,18 @@ class Explorer:
         return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
     def key(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None) -> tuple:
-        """The cache key (eta rounded to 4 decimals, steps, seed, spacing), checked."""
+        """The cache key (eta to 4 decimals, steps, seed, spacing), checked.
+
+        eta is kept to 4 decimals, so that a slider's 0.30000000000000004 and 0.3 are one setting; an eta with
+        more decimals than that is refused rather than shown as its neighbour."""
         spacing = self.spacing if spacing is None else spacing
-        if spacing not in SPACINGS:
-            raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
-        if not 0.0 <= float(eta) <= 1.0:
-            raise ValueError(f"eta must lie in [0, 1] (0 = DDIM, 1 = DDPM-like), got {eta!r}")
-        if not 1 <= int(steps) <= self.schedule.T:
-            raise ValueError(f"steps must be an integer in 1..{self.schedule.T}, got {steps!r}")
-        return round(float(eta), 4), int(steps), int(seed), spacing
+        checks.one_of(spacing, "spacing", SPACINGS)
+        eta = checks.eta(eta)
+        if abs(eta - round(eta, 4)) > 1e-9:
+            raise ValueError(f"eta is kept to 4 decimals in the explorer, got {eta!r}; round it (e.g. {round(eta, 4)})")
+        steps = checks.integer(steps, "steps", 1, self.schedule.T)
+        seed = checks.integer(seed, "seed", 0, MAX_SEED)
+        return round(eta, 4), steps, seed, spacing
 
     # -- the cache (least recently used entries go first; any thread may read and store)
     def cached(self, key: tuple) -> dict | None:

@@ -7,8 +7,8 @@ import contextlib
 import time
 import weakref
 
-from .. import i18n
-from .cache import SPACINGS, Explorer
+from .. import checks, i18n
+from .cache import MAX_SEED, SPACINGS, Explorer
 from .figure import ExplorerFigure
 from .prefetch import Prefetcher, likely_next
 
@@ -41,6 +41,10 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     import ipywidgets as W
 
     lang = i18n.language(lang)
+    checks.integer(max_steps, "max_steps", 2, schedule.T)
+    checks.integer(max_seed, "max_seed", 0, MAX_SEED)
+    checks.integer(dpi, "dpi", 20, 400)
+    checks.real(fontsize, "fontsize", 0.0, 72.0)
 
     def tr(key, **fields):
         return i18n.tr(key, lang, **fields)
