@@ -13,8 +13,8 @@ def _gauss(n, d, shift, seed, scale=1.0):
 
 def test_interval_covers_the_large_sample_fd():
     """Feature sets of 512 from N(0.3, I) against a reference of 4000 from N(0, I), in 8-d: over 10 draws the 95 %
-    interval covers the FD of a 20,000-point draw in at least 8 (a broken interval, e.g. one of the wrong width
-    or centred on the biased resample mean, covers far fewer)."""
+    interval covers the FD of a 20,000-point draw in at least 8 (a broken interval, e.g. one of the wrong width,
+    covers far fewer)."""
     ref = _gauss(4000, 8, 0.0, 0)
     truth = metrics.frechet_distance(_gauss(20000, 8, 0.3, 1), ref)
     covered = 0
