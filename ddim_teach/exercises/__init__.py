@@ -255,7 +255,7 @@ def _agrees_with(ex: Exercise, m: Mistake, cases, outs) -> bool:
 
 # --------------------------------------------------------------------------------------------- chapters
 
-CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 10))
+CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 9))
 for _mod in CHAPTERS:
     try:
         importlib.import_module(f"{__name__}.{_mod}")
