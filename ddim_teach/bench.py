@@ -156,14 +156,17 @@ SOLVERS = (  # (label, method, spacing): DDIM and DPM-Solver++(2M) take one mode
 )
 
 
-def solver_table(model, schedule, clf, n=512, calls=CALLS, seed=0, progress=True):
-    """{(label, calls): (S, nfe, fd, low, high) or None}: MNIST-FD against model calls, same x_T for every cell,
-    with a 95 % bootstrap interval (:func:`ddim_teach.metrics.fd_interval`). Heun runs the largest S with
-    2S - 1 <= calls. A cell a placement cannot make (log-SNR at more steps than integer timesteps allow) is None."""
+def solver_table(model, schedule, clf, n=512, calls=CALLS, seed=0, progress=True, against=("DDIM η=0, trailing", 50)):
+    """{(label, calls): (S, nfe, fd, low, high, diff) or None}: MNIST-FD against model calls, same x_T for every
+    cell, with a 95 % bootstrap interval (:func:`ddim_teach.metrics.fd_interval`), and ``diff``, the paired
+    difference to the cell ``against`` (same x_T, so the noise they share cancels:
+    :func:`ddim_teach.metrics.fd_difference_interval`) as (difference, low, high), or None without that cell.
+    Heun runs the largest S with 2S - 1 <= calls. A cell a placement cannot make (log-SNR at more steps than integer
+    timesteps allow) is None."""
     ref, _ = real_sets(min(n, n_heldout()), seed)
     ref_feats = metrics.features(clf, ref)
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
-    out = {}
+    out, feats = {}, {}
     for label, method, spacing in SOLVERS:
         for c in calls:
             S = (c + 1) // 2 if method == "heun" else c
@@ -175,10 +178,16 @@ def solver_table(model, schedule, clf, n=512, calls=CALLS, seed=0, progress=True
                     print(f"  {label}, {c} calls: not made ({e})", flush=True)
                 out[(label, c)] = None
                 continue
-            fd, lo, hi = metrics.fd_interval(metrics.features(clf, tr.final), ref_feats, seed=seed)
+            feats[(label, c)] = f = metrics.features(clf, tr.final)
+            fd, lo, hi = metrics.fd_interval(f, ref_feats, seed=seed)
             out[(label, c)] = (S, tr.nfe, fd, lo, hi)
             if progress:
                 print(f"  {label}, {tr.nfe} calls (S={S}): FD {fd:.2f} [{lo:.2f}, {hi:.2f}]", flush=True)
+    for key, v in out.items():
+        if v is not None:
+            diff = (metrics.fd_difference_interval(feats[key], feats[against], ref_feats, seed=seed)
+                    if against in feats else None)
+            out[key] = (*v, diff)
     return out
 
 
@@ -187,6 +196,9 @@ def solver_markdown(table, n, calls=CALLS) -> str:
     lines = [f"MNIST-FD (lower is better) against model calls, n = {n}, the same x_T for every cell; "
              "[95 % bootstrap interval]; Heun makes 2S − 1 calls (S in the cell).", "", head,
              "|---|" + "---|" * len(calls)]
+    paired = [f"Paired difference to DDIM η=0, trailing, 50 calls (FD of the cell minus FD of DDIM-50, same x_T; "
+              "[95 % paired bootstrap interval]; an interval below 0 is better than DDIM-50, above 0 worse):", "", head,
+              "|---|" + "---|" * len(calls)]
     for label, _, _ in SOLVERS:
         cells = []
         for c in calls:
@@ -194,10 +206,16 @@ def solver_markdown(table, n, calls=CALLS) -> str:
             if v is None:
                 cells.append("–")
             else:
-                S, nfe, fd, lo, hi = v
+                S, nfe, fd, lo, hi = v[:5]
                 cells.append(f"{fd:.2f} [{lo:.2f}, {hi:.2f}]" + (f" ({nfe} calls, S={S})" if nfe != c else ""))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        diffs = []
+        for c in calls:
+            v = table.get((label, c))
+            d = v[5] if v is not None and len(v) > 5 else None
+            diffs.append("–" if d is None else f"{d[0]:+.2f} [{d[1]:+.2f}, {d[2]:+.2f}]")
+        paired.append(f"| {label} | " + " | ".join(diffs) + " |")
+    return "\n".join(lines + [""] + paired)
 
 
 def markdown(table, floor, n, steps, etas) -> str:

@@ -142,7 +142,11 @@ def test_bench_solver_table_small():
     model, s = load_pretrained()
     table = bench.solver_table(model, s, load_classifier(), n=8, calls=(5,), progress=False)
     assert len(table) == len(bench.SOLVERS)
-    for (label, calls), (S, nfe, fd, lo, hi) in table.items():
+    for (label, calls), (S, nfe, fd, lo, hi, diff) in table.items():
         assert nfe == 5 and S == (3 if label.startswith("Heun") else 5)
-        assert lo <= fd <= hi
+        assert lo <= fd <= hi and diff is None  # no DDIM-50 cell to pair with at 5 calls only
+    paired = bench.solver_table(model, s, load_classifier(), n=8, calls=(5,), progress=False,
+                                against=("DDIM η=0, trailing", 5))
+    d = paired[("DDIM η=0, trailing", 5)][5]
+    assert d == (0.0, 0.0, 0.0)  # a cell against itself
     assert "5 calls" in bench.solver_markdown(table, 8, calls=(5,))
