@@ -65,7 +65,7 @@ def run_session(model, schedule, app_kwargs: dict, think: float = 2.0, prefetch:
             box.controls[name].value = value
             dt = time.perf_counter() - t0
             key = box.result["key"]
-            want = {"eta": 0, "steps": 1, "seed": 2, "spacing": 3}[name]
+            want = {"eta": 0, "steps": 1, "seed": 2, "spacing": 3, "solver": 4}[name]
             if key[want] != value:
                 raise AssertionError(f"after {name} = {value!r} the explorer shows {key}")
             rows.append({"segment": segment, "control": name, "value": value, "seconds": dt,

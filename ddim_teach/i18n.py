@@ -75,6 +75,21 @@ STRINGS: dict[str, dict[str, str]] = {
                              "zh": "DDIM 的 uniform：0, T/S, 2T/S, …（从不经过 T-1）"},
     "explorer.tip_trailing": {"en": "counts down from T-1 = 999", "zh": "从 T-1 = 999 开始往下数"},
     "explorer.tip_linspace": {"en": "999 down to 0, evenly", "zh": "从 999 均匀地降到 0"},
+    # explorer: the solver selector (DDIM or DPM-Solver++(2M)); setting_text names the solver first
+    "explorer.solver": {"en": "solver", "zh": "求解器"},
+    "explorer.solver_ddim": {"en": "DDIM", "zh": "DDIM"},
+    "explorer.solver_dpm_solver_pp_2m": {"en": "DPM-Solver++(2M)", "zh": "DPM-Solver++(2M)"},
+    "explorer.tip_ddim": {"en": "first order: one model call per step; η sets the noise added",
+                          "zh": "一阶：每步调用一次模型；η 决定加入的噪声"},
+    "explorer.tip_dpm_solver_pp_2m": {
+        "en": "second order: one model call per step, reusing the previous step's x̂₀; deterministic, no η",
+        "zh": "二阶：每步调用一次模型，并复用上一步的 x̂₀；确定性的，没有 η"},
+    "explorer.eta_unused": {"en": "DPM-Solver++(2M) has no η: it adds no noise",
+                            "zh": "DPM-Solver++(2M) 没有 η：它不加噪声"},
+    "explorer.with_solver": {"en": "{solver}, {setting}", "zh": "{solver}，{setting}"},
+    "explorer.setting_no_eta": {"en": "no η, S = {steps}, {spacing}, seed = {seed}",
+                                "zh": "无 η，S = {steps}，{spacing}，种子 = {seed}"},
+    "explorer.final_samples": {"en": "final samples   {setting}", "zh": "最终样本   {setting}"},
     # family.py: the paths figure of the DDIM family q_σ (notebook 3)
     "family.title": {"en": "η = {eta:g}: {n} paths from q_σ(x_1:T | x₀), colour = x₀",
                      "zh": "η = {eta:g}：从 q_σ(x_1:T | x₀) 抽取的 {n} 条路径，颜色 = x₀"},

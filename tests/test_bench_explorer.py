@@ -37,7 +37,7 @@ def test_percentile_matches_numpy():
 def test_session_times_every_move(schedule, prefetch):
     script = [("S up with the arrow key", "steps", 6), ("S up with the arrow key", "steps", 7),
               ("drag η to 1", "eta", 1.0), ("step the seed", "seed", 1), ("back to settings shown", "seed", 0),
-              ("spacing at S = 5", "spacing", "leading")]
+              ("spacing at S = 5", "spacing", "leading"), ("the solver at S = 5", "solver", "dpm_solver_pp_2m")]
     rows = bench_explorer.run_session(TinyImageModel(schedule), schedule, {"n": 2, "max_steps": 10}, think=0.0,
                                       prefetch=prefetch, script=script)
     assert [(r["control"], r["value"]) for r in rows] == [(c, v) for _, c, v in script]

@@ -142,8 +142,8 @@ def _shown_setting(page) -> str:
 
 
 def _move(page, slider, key: str, presses: int, setting: str, shot: str) -> dict:
-    """Press a key on a slider's handle (``slider`` its index) or click a spacing button (``slider`` its
-    label), wait for the explorer's status line for the new setting, then check that the picture on
+    """Press a key on a slider's handle (``slider`` its index) or click a spacing or solver button (``slider``
+    its label), wait for the explorer's status line for the new setting, then check that the picture on
     screen is the one of exactly that setting (the background worker computes other settings meanwhile)."""
     before = _explorer_state(page)
     if isinstance(slider, str):
@@ -188,27 +188,43 @@ def _on_failure(page, name: str, log: Path | None = None) -> None:
         print(f"last lines of {log.name}:\n{log.read_text()[-3000:]}")
 
 
+def _eta_disabled(page) -> bool:
+    """Whether the η slider (the first) is disabled: ipywidgets marks its noUiSlider ``disabled``."""
+    return page.locator(".widget-interact .widget-slider").first.locator("[disabled]").count() > 0
+
+
 def _drive_explorer(page, prefix: str) -> None:
     page.locator(".widget-interact .widget-slider .noUi-handle").nth(1).wait_for(timeout=240_000)
-    page.locator(".widget-interact").first.get_by_text("η = 0, S = 20, trailing, seed = 0: computed").wait_for(
+    page.locator(".widget-interact").first.get_by_text("DDIM, η = 0, S = 20, trailing, seed = 0: computed").wait_for(
         timeout=120_000)
     page.locator(".widget-interact").first.scroll_into_view_if_needed()
     start = _explorer_state(page)
     assert start["readouts"][:2] == ["0.00", "20"], start["readouts"]
-    assert _shown_setting(page) == "η = 0, S = 20, trailing, seed = 0"
+    assert _shown_setting(page) == "DDIM, η = 0, S = 20, trailing, seed = 0"
     page.screenshot(path=str(SHOTS / f"{prefix}_0_start.png"))
-    after_eta = _move(page, 0, "ArrowRight", 5, "η = 0.5, S = 20, trailing, seed = 0", f"{prefix}_1_eta_0.5.png")
+    after_eta = _move(page, 0, "ArrowRight", 5, "DDIM, η = 0.5, S = 20, trailing, seed = 0", f"{prefix}_1_eta_0.5.png")
     assert after_eta["readouts"][:2] == ["0.50", "20"], after_eta["readouts"]
     # S one step at a time, as a lecturer steps it: the worker has computed S + 1 ahead, or is on it.
     for S in (21, 22):
-        _move(page, 1, "ArrowRight", 1, f"η = 0.5, S = {S}, trailing, seed = 0", f"{prefix}_2_steps_{S}.png")
-    after_steps = _move(page, 1, "End", 1, "η = 0.5, S = 100, trailing, seed = 0", f"{prefix}_3_steps_100.png")
+        _move(page, 1, "ArrowRight", 1, f"DDIM, η = 0.5, S = {S}, trailing, seed = 0", f"{prefix}_2_steps_{S}.png")
+    after_steps = _move(page, 1, "End", 1, "DDIM, η = 0.5, S = 100, trailing, seed = 0", f"{prefix}_3_steps_100.png")
     assert after_steps["readouts"][:2] == ["0.50", "100"], after_steps["readouts"]
     # The spacing pitfall at small S: leading spacing starts at t = 800 at S = 5.
-    _move(page, 1, "Home", 1, "η = 0.5, S = 2, trailing, seed = 0", f"{prefix}_4_steps_2.png")
-    _move(page, 1, "ArrowRight", 3, "η = 0.5, S = 5, trailing, seed = 0", f"{prefix}_5_steps_5.png")
-    _move(page, "leading", "", 0, "η = 0.5, S = 5, leading, seed = 0", f"{prefix}_6_leading.png")
-    _move(page, "linspace", "", 0, "η = 0.5, S = 5, linspace, seed = 0", f"{prefix}_7_linspace.png")
+    _move(page, 1, "Home", 1, "DDIM, η = 0.5, S = 2, trailing, seed = 0", f"{prefix}_4_steps_2.png")
+    _move(page, 1, "ArrowRight", 3, "DDIM, η = 0.5, S = 5, trailing, seed = 0", f"{prefix}_5_steps_5.png")
+    _move(page, "leading", "", 0, "DDIM, η = 0.5, S = 5, leading, seed = 0", f"{prefix}_6_leading.png")
+    _move(page, "linspace", "", 0, "DDIM, η = 0.5, S = 5, linspace, seed = 0", f"{prefix}_7_linspace.png")
+    # What the second order buys at S = 10: flip to DPM-Solver++(2M) and back. It has no η: the η slider is
+    # disabled (keeping 0.5 for DDIM) and the setting says "no η".
+    _move(page, "trailing", "", 0, "DDIM, η = 0.5, S = 5, trailing, seed = 0", f"{prefix}_8_trailing.png")
+    _move(page, 1, "ArrowRight", 5, "DDIM, η = 0.5, S = 10, trailing, seed = 0", f"{prefix}_9_steps_10.png")
+    assert not _eta_disabled(page)
+    dpm = _move(page, "DPM-Solver++(2M)", "", 0, "DPM-Solver++(2M), no η, S = 10, trailing, seed = 0",
+                f"{prefix}_10_dpm_solver.png")
+    assert dpm["readouts"][:2] == ["0.50", "10"], dpm["readouts"]
+    assert _eta_disabled(page), "the η slider is not disabled under DPM-Solver++(2M)"
+    _move(page, "DDIM", "", 0, "DDIM, η = 0.5, S = 10, trailing, seed = 0", f"{prefix}_11_ddim.png")
+    assert not _eta_disabled(page)
 
 
 def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):

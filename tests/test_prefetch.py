@@ -15,7 +15,7 @@ from IPython.core.events import EventManager, available_events
 from ddim_teach import oracles
 from ddim_teach.explorer import Explorer, JobState, Prefetcher, explorer, widget
 
-KEY = (0.0, 10, 0, "trailing")
+KEY = (0.0, 10, 0, "trailing", "ddim")
 
 
 class GatedModel:
@@ -114,7 +114,7 @@ def test_a_cell_setting_the_slider_to_the_setting_in_progress_gets_its_picture(s
     events.trigger("post_run_cell", None)
     assert model.entered.wait(30)
     job = w.prefetcher.job
-    assert job is not None and job.key == (0.0, 21, 0, "trailing")  # the likeliest next setting: S + 1
+    assert job is not None and job.key == (0.0, 21, 0, "trailing", "ddim")  # the likeliest next setting: S + 1
     events.trigger("pre_run_cell", None)  # the next cell: w.controls["steps"].value = 21
     model.gate.set()
     assert _until(lambda: job.state is JobState.PAUSED)
@@ -123,15 +123,16 @@ def test_a_cell_setting_the_slider_to_the_setting_in_progress_gets_its_picture(s
     finally:
         events.trigger("post_run_cell", None)
     assert done, "setting the slider to the setting in progress waited on the paused worker"
-    assert w.result["key"] == (0.0, 21, 0, "trailing") and w.result["ahead"]
-    assert Image.open(io.BytesIO(w.image.value)).text["ddim-teach-setting"] == "η = 0, S = 21, trailing, seed = 0"
+    assert w.result["key"] == (0.0, 21, 0, "trailing", "ddim") and w.result["ahead"]
+    shown = Image.open(io.BytesIO(w.image.value)).text["ddim-teach-setting"]
+    assert shown == "DDIM, η = 0, S = 21, trailing, seed = 0"
     assert "computed ahead" in w.status.value
 
 
 def test_job_states_from_queued_to_done(schedule, stop_later):
     model, ex, pre = _prefetching_explorer(schedule, stop_later)
     pre.hold()
-    first, second = pre.schedule([KEY, (0.0, 3, 1, "trailing")])
+    first, second = pre.schedule([KEY, (0.0, 3, 1, "trailing", "ddim")])
     assert (first.state, second.state) == (JobState.QUEUED, JobState.QUEUED)
     assert not model.entered.wait(0.2)          # held: nothing starts
     pre.release()
@@ -143,23 +144,23 @@ def test_job_states_from_queued_to_done(schedule, stop_later):
     pre.release()
     assert pre.idle(60)
     assert (first.state, second.state) == (JobState.DONE, JobState.DONE) and pre.job is None
-    assert ex.cached(KEY) is first.future.result() and pre.computed == [KEY, (0.0, 3, 1, "trailing")]
+    assert ex.cached(KEY) is first.future.result() and pre.computed == [KEY, (0.0, 3, 1, "trailing", "ddim")]
 
 
 def test_a_new_queue_cancels_what_is_no_longer_likely(schedule, stop_later):
     model, ex, pre = _prefetching_explorer(schedule, stop_later)
-    running, queued = pre.schedule([KEY, (0.0, 3, 1, "trailing")])
+    running, queued = pre.schedule([KEY, (0.0, 3, 1, "trailing", "ddim")])
     assert model.entered.wait(30)
     pre.hold()
     model.gate.set()
     assert _until(lambda: running.state is JobState.PAUSED)
-    (kept,) = pre.schedule([(0.0, 4, 2, "trailing")])  # neither is likely any more: both dropped
+    (kept,) = pre.schedule([(0.0, 4, 2, "trailing", "ddim")])  # neither is likely any more: both dropped
     assert queued.state is JobState.CANCELLED and queued.future.cancelled()
     assert _until(lambda: running.state is JobState.CANCELLED)  # the paused run woke to end, though held
     assert kept.state is JobState.QUEUED       # and nothing new starts while held
     pre.release()
     assert pre.idle(60) and kept.state is JobState.DONE
-    assert ex.cached(KEY) is None and ex.cached((0.0, 3, 1, "trailing")) is None and pre.errors == []
+    assert ex.cached(KEY) is None and ex.cached((0.0, 3, 1, "trailing", "ddim")) is None and pre.errors == []
 
 
 def test_a_failed_job_is_kept_not_printed_and_the_waiter_computes(schedule, stop_later, capsys):

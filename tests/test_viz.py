@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from ddim_teach import oracles, samplers, viz
-from ddim_teach.explorer import (SPACINGS, Explorer, ExplorerFigure, Prefetcher, draw_explorer, explorer,
-                                 likely_next)
+from ddim_teach.explorer import (SOLVERS, SPACINGS, Explorer, ExplorerFigure, Prefetcher, draw_explorer,
+                                 explorer, likely_next, setting_text)
 
 
 class TinyImageModel:
@@ -64,7 +64,7 @@ def test_explorer_results_are_the_samplers(setup):
     r = ex(eta=0.5, steps=10, seed=4, spacing="leading")
     ref = samplers.sample(model, s, ex.x_T(4), steps=10, eta=0.5, spacing="leading",
                           generator=torch.Generator().manual_seed(4 + 10_000), record_every=1, progress=False)
-    assert r["key"] == (0.5, 10, 4, "leading")
+    assert r["key"] == (0.5, 10, 4, "leading", "ddim")
     assert torch.equal(r["final"], ref.final)
     assert torch.equal(r["xs"], ref.xs[:, 0]) and torch.equal(r["x0_hats"], ref.x0_hats[:, 0])
     assert r["timesteps"].tolist() == ref.timesteps.tolist() and torch.equal(r["sigmas"], ref.sigmas)
@@ -98,7 +98,7 @@ def test_spacing_changes_the_timesteps_not_the_start_noise(setup):
     assert not torch.equal(runs["linspace"]["final"], runs["trailing"]["final"])
     with pytest.raises(ValueError, match="spacing must be one of 'leading', 'trailing', 'linspace'"):
         ex(eta=0.0, steps=5, seed=0, spacing="quad")
-    with pytest.raises(ValueError, match="eta must lie in"):
+    with pytest.raises(ValueError, match=r"eta must be a number in \[0, 1\]"):
         ex(eta=1.5, steps=5, seed=0)
     with pytest.raises(ValueError, match="spacing must be one of"):
         Explorer(model, s, spacing="uniform")
@@ -127,7 +127,7 @@ def test_figure_is_built_once_and_shows_only_the_given_result(setup):
     reused.png(a)
     assert reused.png(b) == fresh
     assert ExplorerFigure(n=2, blit=False).png(b) == fresh  # blitting gives a full draw's pixels
-    assert _png_setting(fresh) == "η = 1, S = 3, linspace, seed = 5"
+    assert _png_setting(fresh) == "DDIM, η = 1, S = 3, linspace, seed = 5"
     strip = reused.ims["xs"].get_array()
     assert (strip[:, 3 * 30:] == 1).all()  # S = 3: three images in the strip, the other slots blank
     assert not plt.get_fignums()  # a bare Agg figure: pyplot never sees it
@@ -137,26 +137,108 @@ def test_widget_controls_drive_the_explorer(setup, widgets):
     model, s = setup
     w = explorer(model, s, n=2, max_steps=30, prefetch=False)
     widgets.append(w)
-    eta, steps, spacing, seed, image, status = w.children
-    assert w.controls == {"eta": eta, "steps": steps, "spacing": spacing, "seed": seed}  # the parts, by role
+    eta, steps, selectors, seed, image, status = w.children
+    spacing, solver = selectors.children      # the solver selector beside the spacing selector
+    assert w.controls == {"eta": eta, "steps": steps, "spacing": spacing, "solver": solver, "seed": seed}
     assert w.image is image and w.status is status
-    assert w.result["key"] == (0.0, 20, 0, "trailing")  # computed once when built
-    assert image.value[:8] == b"\x89PNG\r\n\x1a\n" and "η = 0, S = 20, trailing, seed = 0: computed in" in status.value
+    assert w.result["key"] == (0.0, 20, 0, "trailing", "ddim")  # computed once when built
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "DDIM, η = 0, S = 20, trailing, seed = 0: computed in" in status.value
     first = image.value
     eta.value = 0.7                           # moving a slider recomputes, as in the browser
-    assert w.result["key"] == (0.7, 20, 0, "trailing") and image.value != first
+    assert w.result["key"] == (0.7, 20, 0, "trailing", "ddim") and image.value != first
     steps.value = 5
     seed.value = 3
     spacing.value = "leading"
-    assert w.result["key"] == (0.7, 5, 3, "leading") and w.result["timesteps"].tolist() == [800, 600, 400, 200, 0]
-    assert "η = 0.7, S = 5, leading, seed = 3: computed in" in status.value  # the browser test waits for this line
-    assert _png_setting(image.value) == "η = 0.7, S = 5, leading, seed = 3"
+    assert w.result["key"] == (0.7, 5, 3, "leading", "ddim")
+    assert w.result["timesteps"].tolist() == [800, 600, 400, 200, 0]
+    assert "DDIM, η = 0.7, S = 5, leading, seed = 3: computed in" in status.value  # the browser test waits for it
+    assert _png_setting(image.value) == "DDIM, η = 0.7, S = 5, leading, seed = 3"
     assert image.value == ExplorerFigure(n=2).png(w.explorer(0.7, 5, 3, "leading"))
     assert list(spacing.options) == ["leading", "trailing", "linspace"]
     assert steps.max == 30 and "widget-interact" in w._dom_classes
     calls = model.calls
     spacing.value = "trailing"                # a setting already shown: no model call
-    assert model.calls == calls and w.result["key"] == (0.7, 5, 3, "trailing")
+    assert model.calls == calls and w.result["key"] == (0.7, 5, 3, "trailing", "ddim")
+
+
+def test_solver_selector_flips_between_ddim_and_dpm_solver(setup, widgets):
+    """The solver selector beside the spacing selector: flipping it recomputes with the other sampler (the
+    same x_T), the picture changes, the η slider is disabled under DPM-Solver++(2M) (which has no η) and the
+    setting says so; flipping back shows DDIM at the η slider's value again, from the cache."""
+    model, s = setup
+    w = explorer(model, s, n=2, max_steps=30, prefetch=False)
+    widgets.append(w)
+    eta, steps, solver, image, status = (w.controls["eta"], w.controls["steps"], w.controls["solver"], w.image,
+                                         w.status)
+    assert w.children[2].children == (w.controls["spacing"], solver)  # beside the spacing selector
+    assert list(solver.options) == [("DDIM", "ddim"), ("DPM-Solver++(2M)", "dpm_solver_pp_2m")]
+    assert [v for _, v in solver.options] == list(SOLVERS) and solver.value == "ddim" and not eta.disabled
+    assert solver.description == "solver" and "deterministic, no η" in solver.tooltips[1]
+    steps.value, eta.value = 10, 0.5
+    ddim_png, ddim = image.value, w.result
+    calls = model.calls
+    solver.value = "dpm_solver_pp_2m"
+    dpm = w.result
+    assert model.calls == calls + 10  # one model call per step, like DDIM
+    assert dpm["key"] == (0.0, 10, 0, "trailing", "dpm_solver_pp_2m")  # eta 0: the solver has none
+    assert eta.disabled and eta.value == 0.5 and eta.tooltip == "DPM-Solver++(2M) has no η: it adds no noise"
+    assert "DPM-Solver++(2M), no η, S = 10, trailing, seed = 0: computed in" in status.value
+    assert _png_setting(image.value) == "DPM-Solver++(2M), no η, S = 10, trailing, seed = 0"
+    assert w.figure.fig.axes[0].get_title() == "final samples   DPM-Solver++(2M), no η, S = 10, trailing, seed = 0"
+    ref = samplers.sample(model, s, w.explorer.x_T(0), steps=10, spacing="trailing", method="dpm_solver_pp_2m",
+                          record_every=1, progress=False)
+    assert torch.equal(dpm["final"], ref.final) and torch.equal(dpm["x0_hats"], ref.x0_hats[:, 0])
+    assert (dpm["sigmas"] == 0).all() and dpm["timesteps"].tolist() == ddim["timesteps"].tolist()
+    assert image.value != ddim_png and not torch.equal(dpm["final"], ddim["final"])
+    assert not torch.equal(dpm["final"], w.explorer(0.0, 10, 0)["final"])  # not DDIM at eta 0 either
+    eta.value = 0.8  # the disabled slider moved anyway (a cell may set it): still the same setting
+    assert w.result is dpm
+    calls = model.calls
+    solver.value = "ddim"
+    assert not eta.disabled and eta.tooltip is None
+    assert w.result["key"] == (0.8, 10, 0, "trailing", "ddim") and model.calls == calls + 10
+    eta.value = 0.5
+    assert w.result is ddim and image.value == ddim_png  # shown before: from the cache
+    start = explorer(model, s, n=2, max_steps=30, prefetch=False, solver="dpm_solver_pp_2m")
+    widgets.append(start)
+    assert start.controls["eta"].disabled and start.result["key"][4] == "dpm_solver_pp_2m"
+    with pytest.raises(ValueError, match="solver must be one of 'ddim', 'dpm_solver_pp_2m'"):
+        explorer(model, s, n=2, prefetch=False, solver="heun")
+
+
+def test_explorer_key_with_the_solver(setup):
+    """The key is (eta, steps, seed, spacing, solver), checked as before; solver defaults to DDIM, so callers
+    that name four arguments get what they got; under DPM-Solver++(2M) eta is checked, then kept as 0."""
+    model, s = setup
+    ex = Explorer(model, s, n=1)
+    assert ex.key(0.5, 10, 3, "leading") == (0.5, 10, 3, "leading", "ddim") == ex.key(0.5, 10, 3, "leading", "ddim")
+    assert ex.key(0.30000000000000004, 10, 0) == (0.3, 10, 0, "trailing", "ddim")
+    assert ex.key(0.7, 10, 0, solver="dpm_solver_pp_2m") == (0.0, 10, 0, "trailing", "dpm_solver_pp_2m")
+    assert ex(0.7, 10, 0, solver="dpm_solver_pp_2m") is ex(0.0, 10, 0, solver="dpm_solver_pp_2m")
+    with pytest.raises(ValueError, match="solver must be one of 'ddim', 'dpm_solver_pp_2m'"):
+        ex.key(0.0, 10, 0, solver="heun")
+    for bad in (1.5, 0.123456):  # the eta checks hold under either solver
+        for solver in SOLVERS:
+            with pytest.raises(ValueError, match="eta"):
+                ex.key(bad, 10, 0, solver=solver)
+    with pytest.raises(ValueError, match="steps"):
+        ex.key(0.0, 2.5, 0, solver="dpm_solver_pp_2m")
+    assert setting_text((0.5, 10, 3, "leading", "ddim")) == "DDIM, η = 0.5, S = 10, leading, seed = 3"
+    assert setting_text((0.0, 10, 3, "leading", "dpm_solver_pp_2m"), "zh") == \
+        "DPM-Solver++(2M)，无 η，S = 10，leading，种子 = 3"
+
+
+def test_second_order_buys_accuracy_at_ten_steps(schedule):
+    """What the room should see at S = 10: on the Gaussian oracle, whose flow is known exactly (x_0 = x_T
+    scaled by s / std of x_T), DPM-Solver++(2M) lands closer to it than DDIM with the same 10 model calls."""
+    ex = Explorer(TinyImageModel(schedule), schedule, n=2)  # the exact eps of N(0, 0.5²) "images"
+    ab_T = float(schedule.alpha_bars[-1])
+    exact = ex.x_T(0) * 0.5 / (0.25 * ab_T + 1 - ab_T) ** 0.5
+    err = {solver: (ex(0.0, 10, 0, "trailing", solver)["final"] - exact).abs().max().item() for solver in SOLVERS}
+    assert err["dpm_solver_pp_2m"] < 0.8 * err["ddim"], err
+    err = {solver: (ex(0.0, 100, 0, "trailing", solver)["final"] - exact).abs().max().item() for solver in SOLVERS}
+    assert err["dpm_solver_pp_2m"] < err["ddim"] / 10, err  # and far more with more steps
 
 
 def test_prefetched_pictures_are_exactly_the_current_settings(schedule, widgets):
@@ -167,16 +249,18 @@ def test_prefetched_pictures_are_exactly_the_current_settings(schedule, widgets)
     plain = explorer(TinyImageModel(schedule), schedule, n=2, max_steps=30, prefetch=False)
     widgets += [w, plain]
     assert w.prefetcher.idle(60)
-    assert (0.0, 21, 0, "trailing") in w.prefetcher.computed  # S + 1 was computed ahead
+    assert (0.0, 21, 0, "trailing", "ddim") in w.prefetcher.computed  # S + 1 was computed ahead
     main = threading.get_ident()
     assert len(model.threads - {main}) == 1  # ... in the worker thread
-    moves = [(1, 21), (1, 22), (1, 23), (0, 0.1), (0, 1.0), (3, 1), (3, 2), (2, "leading"), (1, 5), (3, 0)]
+    moves = [("steps", 21), ("steps", 22), ("steps", 23), ("eta", 0.1), ("eta", 1.0), ("seed", 1), ("seed", 2),
+             ("spacing", "leading"), ("steps", 5), ("seed", 0), ("solver", "dpm_solver_pp_2m"), ("steps", 10),
+             ("solver", "ddim"), ("solver", "dpm_solver_pp_2m"), ("eta", 0.5), ("solver", "ddim")]
     kinds = []
-    for i, (child, value) in enumerate(moves):
-        w.children[child].value = value
-        plain.children[child].value = value
+    for i, (role, value) in enumerate(moves):
+        w.controls[role].value = value
+        plain.controls[role].value = value
         assert w.result["key"] == plain.result["key"]
-        assert w.children[4].value == plain.children[4].value, f"picture differs after move {i}"
+        assert w.image.value == plain.image.value, f"picture differs after move {i}"
         assert torch.equal(w.result["final"], plain.result["final"])
         kinds.append(w.result["ahead"])
         if i % 2:  # every other move right away: the worker may be mid-run (waited for, or paused and dropped)
@@ -189,7 +273,7 @@ def test_a_move_outranks_the_background_work(schedule, widgets):
     ex = Explorer(model, schedule, n=1)
     pre = Prefetcher(ex, paused=True)
     widgets.append(type("W", (), {"stop": pre.stop})())
-    pre.schedule([(0.0, 50, 0, "trailing")])
+    pre.schedule([(0.0, 50, 0, "trailing", "ddim")])
     time.sleep(0.2)
     assert model.calls == 0  # held: nothing runs
     pre.release()
@@ -200,9 +284,9 @@ def test_a_move_outranks_the_background_work(schedule, widgets):
         c = model.calls
         time.sleep(0.2)
         assert model.calls == c
-    pre.schedule([(0.0, 10, 1, "trailing")])  # the setting in progress is no longer likely: dropped
+    pre.schedule([(0.0, 10, 1, "trailing", "ddim")])  # the setting in progress is no longer likely: dropped
     assert pre.idle(60)
-    assert ex.cached((0.0, 50, 0, "trailing")) is None and ex.cached((0.0, 10, 1, "trailing"))["ahead"]
+    assert ex.cached((0.0, 50, 0, "trailing", "ddim")) is None and ex.cached((0.0, 10, 1, "trailing", "ddim"))["ahead"]
 
 
 def test_prefetch_pauses_while_a_cell_runs(setup, widgets):
@@ -213,7 +297,7 @@ def test_prefetch_pauses_while_a_cell_runs(setup, widgets):
     events = EventManager(None, available_events)
     pre.follow_cells(type("IP", (), {"events": events})())
     events.trigger("pre_run_cell", None)
-    pre.schedule([(0.0, 5, 0, "trailing")])
+    pre.schedule([(0.0, 5, 0, "trailing", "ddim")])
     time.sleep(0.2)
     assert model.calls == 0
     events.trigger("post_run_cell", None)
@@ -223,24 +307,46 @@ def test_prefetch_pauses_while_a_cell_runs(setup, widgets):
 
 
 def test_likely_next():
-    key = (0.0, 20, 0, "trailing")
+    key = (0.0, 20, 0, "trailing", "ddim")
     nxt = likely_next(key, ("steps", 1))
-    assert nxt[0] == (0.0, 21, 0, "trailing") and key not in nxt and len(nxt) == len(set(nxt))
-    assert likely_next(key, ("steps", -1))[0] == (0.0, 19, 0, "trailing")
-    assert likely_next((1.0, 100, 2, "trailing"), ("seed", 1))[0] == (1.0, 100, 3, "trailing")
-    assert likely_next((1.0, 100, 0, "trailing"), ("eta", 1))[0] == (0.0, 100, 0, "trailing")  # the other end
-    edge = likely_next((1.0, 100, 20, "leading"), None, max_steps=100, max_seed=20)
-    assert all(0 <= e <= 1 and 2 <= S <= 100 and 0 <= sd <= 20 for e, S, sd, _ in edge)
-    assert {(1.0, 100, 20, "trailing"), (1.0, 100, 20, "linspace")} <= set(edge)
+    assert nxt[0] == (0.0, 21, 0, "trailing", "ddim") and key not in nxt and len(nxt) == len(set(nxt))
+    assert likely_next(key, ("steps", -1))[0] == (0.0, 19, 0, "trailing", "ddim")
+    assert likely_next((1.0, 100, 2, "trailing", "ddim"), ("seed", 1))[0] == (1.0, 100, 3, "trailing", "ddim")
+    assert likely_next((1.0, 100, 0, "trailing", "ddim"), ("eta", 1))[0] == (0.0, 100, 0, "trailing", "ddim")
+    edge = likely_next((1.0, 100, 20, "leading", "ddim"), None, max_steps=100, max_seed=20)
+    assert all(0 <= e <= 1 and 2 <= S <= 100 and 0 <= sd <= 20 for e, S, sd, _, _ in edge)
+    assert {(1.0, 100, 20, "trailing", "ddim"), (1.0, 100, 20, "linspace", "ddim")} <= set(edge)
     # A gesture made twice in a row: the whole run ahead comes first, to the slider's end, then the neighbours.
     run = likely_next(key, ("steps", 1), max_steps=30, repeats=2)
-    assert run[:10] == [(0.0, S, 0, "trailing") for S in range(21, 31)] and run[10] == (0.0, 19, 0, "trailing")
-    assert len(run) == len(set(run)) and (0.0, 20, 1, "trailing") in run
+    assert run[:10] == [(0.0, S, 0, "trailing", "ddim") for S in range(21, 31)]
+    assert run[10] == (0.0, 19, 0, "trailing", "ddim")
+    assert len(run) == len(set(run)) and (0.0, 20, 1, "trailing", "ddim") in run
     down = likely_next(key, ("steps", -1), repeats=3)
-    assert down[:18] == [(0.0, S, 0, "trailing") for S in range(19, 1, -1)]
-    seeds = likely_next((1.0, 100, 2, "trailing"), ("seed", 1), repeats=2)
-    assert seeds[:3] == [(1.0, 100, sd, "trailing") for sd in (3, 4, 5)]
-    assert likely_next(key, ("steps", 1), repeats=1)[1] == (0.0, 19, 0, "trailing")  # once: no run yet
+    assert down[:18] == [(0.0, S, 0, "trailing", "ddim") for S in range(19, 1, -1)]
+    seeds = likely_next((1.0, 100, 2, "trailing", "ddim"), ("seed", 1), repeats=2)
+    assert seeds[:3] == [(1.0, 100, sd, "trailing", "ddim") for sd in (3, 4, 5)]
+    assert likely_next(key, ("steps", 1), repeats=1)[1] == (0.0, 19, 0, "trailing", "ddim")  # once: no run yet
+    # Without a solver flip the other solver is not guessed: the neighbours stay those of the solver shown.
+    assert {c[4] for c in nxt} == {"ddim"}
+
+
+def test_likely_next_after_a_solver_flip():
+    """After flipping the solver, flipping back (the other solver at the same S) comes first, then the
+    neighbours as before. Under DPM-Solver++(2M) eta stays 0: its slider is disabled, so no eta moves."""
+    dpm = (0.0, 10, 0, "trailing", "dpm_solver_pp_2m")
+    nxt = likely_next(dpm, ("solver", 0), ddim_eta=0.5)
+    assert nxt[0] == (0.5, 10, 0, "trailing", "ddim")  # back to DDIM at the η slider's value
+    assert nxt[1:4] == [(0.0, S, sd, "trailing", "dpm_solver_pp_2m") for S, sd in ((11, 0), (9, 0), (10, 1))]
+    assert all(c[0] == 0.0 for c in nxt if c[4] == "dpm_solver_pp_2m") and len(nxt) == len(set(nxt))
+    assert likely_next(dpm, ("solver", 0))[0] == (0.0, 10, 0, "trailing", "ddim")  # default: the key's eta
+    ddim = (0.3, 10, 0, "trailing", "ddim")
+    back = likely_next(ddim, ("solver", 0))
+    assert back[0] == dpm and back[1] == (0.3, 11, 0, "trailing", "ddim")
+    assert [c for c in back if c[4] == "dpm_solver_pp_2m"] == [dpm]  # the flip only: the rest unchanged
+    # The rest of the gestures under DPM-Solver++(2M) are those of DDIM, with eta 0.
+    assert likely_next(dpm, ("steps", 1), repeats=2)[:3] == [(0.0, S, 0, "trailing", "dpm_solver_pp_2m")
+                                                              for S in (11, 12, 13)]
+    assert likely_next(dpm, ("eta", 1)) == likely_next(dpm, None)  # a disabled slider: nothing to guess
 
 
 def test_explorer_has_no_output_widget(setup, widgets):
@@ -302,19 +408,28 @@ def test_explorer_in_chinese(setup, widgets, chinese_font):
     model, s = setup
     w = explorer(model, s, n=2, max_steps=30, prefetch=False, lang="zh")
     widgets.append(w)
-    eta, steps, spacing, seed, image, status = w.children
-    assert [c.description for c in (eta, steps, spacing, seed)] == ["η", "步数", "间隔", "种子"]
+    eta, steps, spacing, solver, seed = (w.controls[c] for c in ("eta", "steps", "spacing", "solver", "seed"))
+    image, status = w.image, w.status
+    assert [c.description for c in (eta, steps, spacing, solver, seed)] == ["η", "步数", "间隔", "求解器", "种子"]
     assert spacing.tooltips[1] == "从 T-1 = 999 开始往下数" and list(spacing.options) == list(SPACINGS)
-    assert "η = 0，S = 20，trailing，种子 = 0：计算用时" in status.value
-    assert _png_setting(image.value) == "η = 0, S = 20, trailing, seed = 0"
+    assert list(solver.options) == [("DDIM", "ddim"), ("DPM-Solver++(2M)", "dpm_solver_pp_2m")]
+    assert solver.tooltips[1] == "二阶：每步调用一次模型，并复用上一步的 x̂₀；确定性的，没有 η"
+    assert "DDIM，η = 0，S = 20，trailing，种子 = 0：计算用时" in status.value
+    assert _png_setting(image.value) == "DDIM, η = 0, S = 20, trailing, seed = 0"
     spacing.value, steps.value = "leading", 5
-    assert "η = 0，S = 5，leading，种子 = 0：计算用时" in status.value
+    assert "DDIM，η = 0，S = 5，leading，种子 = 0：计算用时" in status.value
     fig = w.figure.fig
-    assert fig.axes[0].get_title() == "最终样本   η = 0，S = 5，leading，种子 = 0"
+    assert fig.axes[0].get_title() == "最终样本   DDIM，η = 0，S = 5，leading，种子 = 0"
     assert fig.axes[3].get_title() == "每步的 σ_t（leading）"
     assert w.figure.start_text.get_text() == " 从 t = 800 开始"
     texts = "".join(_texts(fig))
     assert i18n.missing_glyphs(texts) == []
+    solver.value = "dpm_solver_pp_2m"
+    assert "DPM-Solver++(2M)，无 η，S = 5，leading，种子 = 0：计算用时" in status.value
+    assert eta.disabled and eta.tooltip == "DPM-Solver++(2M) 没有 η：它不加噪声"
+    assert fig.axes[0].get_title() == "最终样本   DPM-Solver++(2M)，无 η，S = 5，leading，种子 = 0"
+    assert _png_setting(image.value) == "DPM-Solver++(2M), no η, S = 5, leading, seed = 0"  # the chunk: English
+    assert i18n.missing_glyphs("".join(_texts(fig)) + eta.tooltip + "".join(solver.tooltips)) == []
     assert _glyph_warnings(lambda: ExplorerFigure(n=2, lang="zh").png(w.result)) == []
 
 
@@ -335,14 +450,16 @@ def test_explorer_in_english_is_unchanged(setup, widgets, chinese_font):
     model, s = setup
     w = explorer(model, s, n=2, max_steps=30, prefetch=False, lang="en")
     widgets.append(w)
-    eta, steps, spacing, seed, image, status = w.children
-    assert [c.description for c in (eta, steps, spacing, seed)] == ["η", "steps", "spacing", "seed"]
+    eta, steps, spacing, solver, seed = (w.controls[c] for c in ("eta", "steps", "spacing", "solver", "seed"))
+    image, status = w.image, w.status
+    assert [c.description for c in (eta, steps, spacing, solver, seed)] == ["η", "steps", "spacing", "solver", "seed"]
+    assert [label for label, _ in solver.options] == ["DDIM", "DPM-Solver++(2M)"]
     assert list(spacing.tooltips) == ["DDIM's uniform: 0, T/S, 2T/S, ... (never visits T-1)",
                                       "counts down from T-1 = 999", "999 down to 0, evenly"]
-    assert "η = 0, S = 20, trailing, seed = 0: computed in" in status.value
+    assert "DDIM, η = 0, S = 20, trailing, seed = 0: computed in" in status.value
     assert "(settings already shown are instant)" in status.value
     fig = w.figure.fig
-    assert fig.axes[0].get_title() == "final samples   η = 0, S = 20, trailing, seed = 0"
+    assert fig.axes[0].get_title() == "final samples   DDIM, η = 0, S = 20, trailing, seed = 0"
     assert fig.axes[3].get_title() == "σ_t per step (trailing)"
     assert w.figure.start_text.get_text() == " starts at t = 999"
     assert image.value == ExplorerFigure(n=2).png(w.result)  # default lang: the current one, English

@@ -1,4 +1,4 @@
-"""The explorer: η, steps, spacing and seed sliders over cached sampler runs, for the lecture and notebook 5.
+"""The explorer: η, steps, spacing, solver and seed controls over cached sampler runs, for the lecture and notebook 5.
 
 Split so that each part can be tested without a browser, read in this order:
 
@@ -6,16 +6,16 @@ Split so that each part can be tested without a browser, read in this order:
 * :mod:`.prefetch`: :func:`likely_next` guesses the next settings and :class:`Prefetcher` computes them in
   a background thread, pausing while the kernel works;
 * :mod:`.figure`: :class:`ExplorerFigure` only draws, into one figure built once, and renders PNG bytes;
-* :mod:`.widget`: :func:`explorer` wires them to ipywidgets sliders, a spacing selector, an image and a
-  status line.
+* :mod:`.widget`: :func:`explorer` wires them to ipywidgets sliders, a spacing selector, a solver selector
+  (DDIM or DPM-Solver++(2M)), an image and a status line.
 
 ``python -m ddim_teach.bench --explorer`` times a scripted lecture session against it
 (:mod:`ddim_teach.bench_explorer`).
 """
-from .cache import SPACINGS, Explorer
+from .cache import SOLVERS, SPACINGS, Explorer
 from .figure import ExplorerFigure, draw_explorer, setting_text, strip_steps
 from .prefetch import Cancelled, Job, JobState, Prefetcher, likely_next
 from .widget import explorer
 
-__all__ = ["SPACINGS", "Explorer", "likely_next", "Prefetcher", "Job", "JobState", "Cancelled", "ExplorerFigure",
-           "draw_explorer", "setting_text", "strip_steps", "explorer"]
+__all__ = ["SPACINGS", "SOLVERS", "Explorer", "likely_next", "Prefetcher", "Job", "JobState", "Cancelled",
+           "ExplorerFigure", "draw_explorer", "setting_text", "strip_steps", "explorer"]

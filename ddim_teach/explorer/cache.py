@@ -1,4 +1,4 @@
-"""What the explorer shows, computed and cached: one sampler run per setting (eta, steps, seed, spacing)."""
+"""What the explorer shows, computed and cached: one sampler run per setting (eta, steps, seed, spacing, solver)."""
 from __future__ import annotations
 
 import threading
@@ -10,11 +10,14 @@ import torch
 from .. import checks, samplers
 
 SPACINGS = ("leading", "trailing", "linspace")
+# The samplers the solver selector offers, as samplers.sample names them (DDIM, DPM-Solver++(2M)): both make one
+# model call per step. DPM-Solver++(2M) is deterministic (it has no eta), so its settings carry eta = 0.
+SOLVERS = ("ddim", "dpm_solver_pp_2m")
 MAX_SEED = 2 ** 62  # a seed and seed + 10,000 (the noise's generator) must both fit torch's 64-bit seed
 
 
 class Explorer:
-    """Samples for (eta, steps, seed, spacing), cached: the lecture's sliders call :meth:`__call__`.
+    """Samples for (eta, steps, seed, spacing, solver), cached: the lecture's sliders call :meth:`__call__`.
 
     A result holds what the explorer shows: the ``n`` final samples, and for sample 0 only, ``xs`` and
     ``x0_hats`` (x_t and x0_hat entering every step), with the ``timesteps`` and ``sigmas`` of the run.
@@ -43,19 +46,23 @@ class Explorer:
         shape = (self.n, *getattr(self.model, "sample_shape", (1, 28, 28)))
         return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
-    def key(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None) -> tuple:
-        """The cache key (eta to 4 decimals, steps, seed, spacing), checked.
+    def key(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None,
+            solver: str = "ddim") -> tuple:
+        """The cache key (eta to 4 decimals, steps, seed, spacing, solver), checked.
 
         eta is kept to 4 decimals, so that a slider's 0.30000000000000004 and 0.3 are one setting; an eta with
-        more decimals than that is refused rather than shown as its neighbour."""
+        more decimals than that is refused rather than shown as its neighbour. ``solver`` is "ddim" or
+        "dpm_solver_pp_2m" (:data:`SOLVERS`); DPM-Solver++(2M) has no eta, so with it the key's eta is 0
+        whatever (valid) eta is given: the widget's η slider, disabled meanwhile, keeps its value for DDIM."""
         spacing = self.spacing if spacing is None else spacing
         checks.one_of(spacing, "spacing", SPACINGS)
+        checks.one_of(solver, "solver", SOLVERS)
         eta = checks.eta(eta)
         if abs(eta - round(eta, 4)) > 1e-9:
             raise ValueError(f"eta is kept to 4 decimals in the explorer, got {eta!r}; round it (e.g. {round(eta, 4)})")
         steps = checks.integer(steps, "steps", 1, self.schedule.T)
         seed = checks.integer(seed, "seed", 0, MAX_SEED)
-        return round(eta, 4), steps, seed, spacing
+        return (round(eta, 4) if solver == "ddim" else 0.0), steps, seed, spacing, solver
 
     # -- the cache (least recently used entries go first; any thread may read and store)
     def cached(self, key: tuple) -> dict | None:
@@ -77,7 +84,7 @@ class Explorer:
     def compute(self, key: tuple, checkpoint=None) -> dict:
         """Run the sampler for ``key`` (uncached). ``checkpoint()`` is called after every step; it may
         block (the background worker pausing) or raise to abandon the run (the worker's job cancelled)."""
-        eta, steps, seed, spacing = key
+        eta, steps, seed, spacing, solver = key
         xs, x0_hats = [], []
 
         def keep_sample_0(state):  # the strip shows x_t and x0_hat of one sample: record only that one
@@ -86,9 +93,10 @@ class Explorer:
             if checkpoint is not None:
                 checkpoint()
         t0 = time.perf_counter()
+        noise = torch.Generator().manual_seed(seed + 10_000) if solver == "ddim" else None  # DPM-Solver++ adds none
         traj = samplers.sample(self.model, self.schedule, self.x_T(seed), steps=steps, eta=eta, spacing=spacing,
-                               generator=torch.Generator().manual_seed(seed + 10_000), record_every=None,
-                               progress=False, callback=keep_sample_0)
+                               method=solver, generator=noise, record_every=None, progress=False,
+                               callback=keep_sample_0)
         with self._lock:
             self.calls += 1
         return {"final": traj.final, "x0_hats": torch.cat(x0_hats), "xs": torch.cat(xs),
@@ -105,6 +113,7 @@ class Explorer:
             hit = self.store(key, self.compute(key))
         return hit
 
-    def __call__(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None) -> dict:
+    def __call__(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None,
+                 solver: str = "ddim") -> dict:
         """Returns final samples, the x_t and x0_hat strips of sample 0, timesteps, sigmas and the compute time."""
-        return self.get(self.key(eta, steps, seed, spacing))
+        return self.get(self.key(eta, steps, seed, spacing, solver))

@@ -15,10 +15,16 @@ import torch
 from .. import i18n
 
 
-def setting_text(key: tuple) -> str:
-    """'η = 0.5, S = 20, trailing, seed = 0': the status line's and the PNG's name for a setting."""
-    eta, steps, seed, spacing = key
-    return f"η = {eta:g}, S = {steps}, {spacing}, seed = {seed}"
+def setting_text(key: tuple, lang: str = "en") -> str:
+    """'DDIM, η = 0.5, S = 20, trailing, seed = 0' (or 'DPM-Solver++(2M), no η, S = 10, trailing, seed = 0'):
+    the status line's and the PNG's name for a setting. The PNG's is always English; the status line's is in
+    the widget's ``lang``."""
+    eta, steps, seed, spacing, solver = key
+    if solver == "ddim":
+        setting = i18n.tr("explorer.setting", lang, eta=eta, steps=steps, spacing=spacing, seed=seed)
+    else:  # DPM-Solver++(2M) has no eta: the key's 0 is not shown as if it were a choice
+        setting = i18n.tr("explorer.setting_no_eta", lang, steps=steps, spacing=spacing, seed=seed)
+    return i18n.tr("explorer.with_solver", lang, solver=i18n.tr(f"explorer.solver_{solver}", lang), setting=setting)
 
 
 def _grid(images: torch.Tensor, slots: int, pad: int = 2) -> np.ndarray:
@@ -90,7 +96,7 @@ class ExplorerFigure:
         for a in fig.axes:
             a.tick_params(labelsize=fontsize - 3)
         # Lay out once, with the longest texts the figure will show; updates only change data and text.
-        self._set_texts((1.0, 100, 20, "trailing"), list(range(999, 0, -125)), 999)
+        self._set_texts((0.0, 100, 20, "trailing", "dpm_solver_pp_2m"), list(range(999, 0, -125)), 999)
         fig.tight_layout()
         self.blit = (not pyplot) if blit is None else blit
         # In a full draw's order (zorder): images, lines, then the frames over them, then texts.
@@ -102,10 +108,10 @@ class ExplorerFigure:
         self._background = None  # (dpi, the canvas without the dynamic artists)
 
     def _set_texts(self, key, shown_ts, t_start):
-        eta, steps, seed, spacing = key
+        spacing = key[3]
         fs = self.fontsize
-        self.axes["final"].set_title(i18n.tr("explorer.final", self.lang, eta=eta, steps=steps, spacing=spacing,
-                                             seed=seed), fontsize=fs)
+        self.axes["final"].set_title(i18n.tr("explorer.final_samples", self.lang,
+                                             setting=setting_text(key, self.lang)), fontsize=fs)
         self.t_label.set_text("t = " + ", ".join(str(int(t)) for t in shown_ts))
         self.axes["sigma"].set_title(i18n.tr("explorer.sigma_per_step", self.lang, spacing=spacing), fontsize=fs)
         self.start_line.set_xdata([t_start, t_start])

@@ -15,27 +15,30 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from .cache import SPACINGS, Explorer
+from .cache import SOLVERS, SPACINGS, Explorer
 
 
 def likely_next(key: tuple, last: tuple | None = None, max_steps: int = 100, max_seed: int = 20,
-                min_steps: int = 2, repeats: int = 1) -> list[tuple]:
+                min_steps: int = 2, repeats: int = 1, ddim_eta: float | None = None) -> list[tuple]:
     """Settings a lecturer is likely to pick next from ``key``, most likely first.
 
     ``last`` is the previous move as (control, direction): the same gesture once more comes first
-    (S + 1 after S + 1, the next seed after the next seed, the other end of eta after a drag across).
+    (S + 1 after S + 1, the next seed after the next seed, the other end of eta after a drag across, the
+    other solver at the same S after a flip of the solver).
     ``repeats`` counts how many times in a row that gesture was made: from the second time on, a lecturer
     stepping S with the arrow key is likely to go on, so the whole run ahead in that direction comes first
     (S + 1, S + 2, ... to the slider's end; the next 3 seeds). The worker banks the time it has to spare at
     small S, where a setting takes less than the talk between moves, for large S, where it takes more; the
     next move replaces the queue, so a run that stops costs only otherwise idle time.
     Then the neighbours: S +- 1, the next seed, eta +- 0.1, both ends of eta, S +- 2, the other
-    spacings, S +- 3..5. Only settings the sliders can reach.
+    spacings, S +- 3..5. Only settings the sliders can reach: under DPM-Solver++(2M) eta stays 0 (its
+    slider is disabled), so no eta moves are offered there. ``ddim_eta`` is the eta of the DDIM setting
+    that flipping back from DPM-Solver++(2M) reaches (the η slider's value; default: the key's eta).
     """
-    eta, S, seed, sp = key
+    eta, S, seed, sp, solver = key
 
-    def k(e=eta, s=S, sd=seed, p=sp):
-        return round(e, 4), s, sd, p
+    def k(e=eta, s=S, sd=seed, p=sp, so=solver):
+        return (round(e, 4) if so == "ddim" else 0.0), s, sd, p, so
     first = []
     if last:
         control, direction = last
@@ -48,6 +51,9 @@ def likely_next(key: tuple, last: tuple | None = None, max_steps: int = 100, max
             first = [k(e=eta + 0.1 * direction), k(e=0.0 if eta >= 0.5 else 1.0)]
         elif control == "spacing":
             first = [k(p=p) for p in SPACINGS if p != sp]
+        elif control == "solver":
+            back = eta if ddim_eta is None else ddim_eta
+            first = [k(e=back if so == "ddim" else 0.0, so=so) for so in SOLVERS if so != solver]
     rest = [k(s=S + 1), k(s=S - 1), k(sd=seed + 1), k(e=eta + 0.1), k(e=eta - 0.1), k(e=1.0), k(e=0.0),
             k(s=S + 2), k(s=S - 2)] + [k(p=p) for p in SPACINGS if p != sp]
     for d in (3, 4, 5):

@@ -1,4 +1,4 @@
-"""The explorer as a widget: sliders for eta, steps and seed and a spacing selector over an
+"""The explorer as a widget: sliders for eta, steps and seed, a spacing and a solver selector over an
 :class:`~ddim_teach.explorer.Explorer`, the picture as an ``Image`` widget, a status line, and a background
 :class:`~ddim_teach.explorer.Prefetcher` fed with the likely next settings after every move."""
 from __future__ import annotations
@@ -8,24 +8,29 @@ import time
 import weakref
 
 from .. import checks, i18n
-from .cache import MAX_SEED, SPACINGS, Explorer
-from .figure import ExplorerFigure
+from .cache import MAX_SEED, SOLVERS, SPACINGS, Explorer
+from .figure import ExplorerFigure, setting_text
 from .prefetch import Prefetcher, likely_next
 
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # the explorers' prefetchers that may still run
 
 
 def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "trailing", fontsize: int = 13,
-             dpi: int = 80, prefetch: bool = True, max_seed: int = 20, lang: str | None = None):
-    """Sliders for eta, steps and seed and a spacing selector over :class:`Explorer`; returns the widget (a VBox).
+             dpi: int = 80, prefetch: bool = True, max_seed: int = 20, lang: str | None = None,
+             solver: str = "ddim"):
+    """Sliders for eta, steps and seed, a spacing and a solver selector over :class:`Explorer`; returns the
+    widget (a VBox).
 
     The figure is an ``Image`` widget (PNG bytes) and the status line an ``HTML`` widget. ``fontsize`` sizes
-    the figure's text; the lecture app (``make lecture``) uses a larger one. ``spacing`` is the selector's
-    first value. ``lang`` ("en" or "zh"; default :func:`ddim_teach.i18n.get_language`, which the Chinese
+    the figure's text; the lecture app (``make lecture``) uses a larger one. ``spacing`` is the spacing
+    selector's first value, ``solver`` the solver selector's ("ddim" or "dpm_solver_pp_2m", shown as DDIM and
+    DPM-Solver++(2M), beside the spacing selector). DPM-Solver++(2M) has no η: while it is selected the η
+    slider is disabled (it keeps its value for DDIM), the setting's eta is 0 and the status line says "no η".
+    ``lang`` ("en" or "zh"; default :func:`ddim_teach.i18n.get_language`, which the Chinese
     notebooks set) is the language of the controls' labels and tooltips, the figure and the status line; the
     PNG's ``ddim-teach-setting`` chunk (read by tests) stays English.
 
-    The widget exposes its parts: ``.controls`` (``{"eta", "steps", "spacing", "seed"}`` -> the control; set
+    The widget exposes its parts: ``.controls`` (``{"eta", "steps", "spacing", "solver", "seed"}`` -> the control; set
     a control's ``value`` to move it, as the browser does), ``.image``, ``.status``, ``.figure`` (the
     :class:`ExplorerFigure`), ``.explorer`` (the :class:`Explorer`), ``.result`` (the last result shown),
     and with ``prefetch`` (the default) ``.prefetcher``, a :class:`Prefetcher` that computes likely next
@@ -45,6 +50,7 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     checks.integer(max_seed, "max_seed", 0, MAX_SEED)
     checks.integer(dpi, "dpi", 20, 400)
     checks.real(fontsize, "fontsize", 0.0, 72.0)
+    checks.one_of(solver, "solver", SOLVERS)
 
     def tr(key, **fields):
         return i18n.tr(key, lang, **fields)
@@ -60,12 +66,17 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
         "spacing": W.ToggleButtons(options=list(SPACINGS), value=spacing, description=tr("explorer.spacing"),
                                    tooltips=[tr(f"explorer.tip_{s}") for s in SPACINGS],
                                    style={"description_width": "60px", "button_width": "110px"}),
+        "solver": W.ToggleButtons(options=[(tr(f"explorer.solver_{s}"), s) for s in SOLVERS], value=solver,
+                                  description=tr("explorer.solver"),
+                                  tooltips=[tr(f"explorer.tip_{s}") for s in SOLVERS],
+                                  style={"description_width": "60px", "button_width": "auto"}),  # fits the label
         "seed": W.IntSlider(value=0, min=0, max=max_seed, description=tr("explorer.seed"), style=style,
                             layout=layout, continuous_update=False),
     }
     image = W.Image(format="png")
     status = W.HTML()
-    box = W.VBox([*controls.values(), image, status])
+    selectors = W.HBox([controls["spacing"], controls["solver"]])  # the solver beside the spacing
+    box = W.VBox([controls["eta"], controls["steps"], selectors, controls["seed"], image, status])
     box.add_class("widget-interact")  # the class ipywidgets.interactive uses; the CSS and browser tests find it
     box.controls, box.image, box.status, box.explorer = controls, image, status, ex
     picture = box.figure = ExplorerFigure(n=n, fontsize=fontsize, lang=lang)
@@ -92,14 +103,20 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
         if change is None:
             return None
         role = roles.get(id(change["owner"]))
-        if role == "spacing":
-            return ("spacing", 0)
+        if role in ("spacing", "solver"):
+            return (role, 0)
         return (role, 1 if change["new"] > change["old"] else -1) if role else None
 
+    def show_solver():
+        """The η slider is disabled while DPM-Solver++(2M), which has no η, is selected."""
+        ddim = controls["solver"].value == "ddim"
+        controls["eta"].disabled = not ddim
+        controls["eta"].tooltip = None if ddim else tr("explorer.eta_unused")
+
     def update(change=None):
-        key = ex.key(*(controls[c].value for c in ("eta", "steps", "seed", "spacing")))
-        eta_v, steps_v, seed_v, spacing_v = key
-        setting = tr("explorer.setting", eta=eta_v, steps=steps_v, spacing=spacing_v, seed=seed_v)
+        show_solver()
+        key = ex.key(*(controls[c].value for c in ("eta", "steps", "seed", "spacing", "solver")))
+        setting = setting_text(key, lang)
         status.value = line(tr("explorer.computing", setting=setting))
         with pre.foreground() if pre is not None else contextlib.nullcontext():  # the worker waits meanwhile
             result = ex.get(key)  # cached, or the worker's if it is on this key, or computed now
@@ -113,7 +130,7 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
                 gesture["repeats"] = gesture["repeats"] + 1 if last is not None and last == gesture["last"] else 1
                 gesture["last"] = last
                 pre.schedule(likely_next(key, last, max_steps=max_steps, max_seed=max_seed,
-                                         repeats=gesture["repeats"]))
+                                         repeats=gesture["repeats"], ddim_eta=controls["eta"].value))
 
     for control in controls.values():
         control.observe(update, names="value")
