@@ -196,7 +196,7 @@ def solver_markdown(table, n, calls=CALLS) -> str:
     lines = [f"MNIST-FD (lower is better) against model calls, n = {n}, the same x_T for every cell; "
              "[95 % bootstrap interval]; Heun makes 2S − 1 calls (S in the cell).", "", head,
              "|---|" + "---|" * len(calls)]
-    paired = [f"Paired difference to DDIM η=0, trailing, 50 calls (FD of the cell minus FD of DDIM-50, same x_T; "
+    paired = ["Paired difference to DDIM η=0, trailing, 50 calls (FD of the cell minus FD of DDIM-50, same x_T; "
               "[95 % paired bootstrap interval]; an interval below 0 is better than DDIM-50, above 0 worse):", "", head,
               "|---|" + "---|" * len(calls)]
     for label, _, _ in SOLVERS:
