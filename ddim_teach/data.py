@@ -18,6 +18,7 @@ classifier and the benchmark) asks for ``source="bundled"``.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import urllib.request
@@ -69,7 +70,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: truncated header")
     shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     dtype = np.dtype(_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python integers: dimensions whose product overflows int64 are caught
     body = raw[4 + 4 * ndim:]
     if len(body) != expected:
         raise DataError(f"{path}: truncated or padded: header declares shape {shape} "
@@ -119,7 +120,13 @@ def _load_idx_split(folder: Path, split: str):
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
         raise DataError(f"{folder}: images {images.shape} and labels {labels.shape} do not form an MNIST split")
-    return images.astype(np.uint8), labels.astype(np.uint8)
+    for p, a in zip(paths, (images, labels)):  # cast silently, floats in [0, 1] would become 0/1 and -3 would be 253
+        if a.dtype != np.uint8:
+            raise DataError(f"{p}: holds {a.dtype} values; MNIST IDX files hold uint8 (pixels 0..255, labels 0..9). "
+                            "Convert the file explicitly if that is what you mean")
+    if labels.size and labels.max() > 9:
+        raise DataError(f"{paths[1]}: labels must be digits 0..9, found {int(labels.max())}")
+    return images, labels
 
 
 def load_bundled(split: str = "train"):
@@ -150,12 +157,18 @@ def load_mnist(split: str = "train", source: str = "auto", download: bool = Fals
         raise ValueError(f"source must be 'auto', 'idx' or 'bundled', got {source!r}")
     folder = Path(folder) if folder else data_dir()
     if source != "bundled":
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"the MNIST data folder {folder} is a file, not a folder (DDIM_TEACH_DATA or folder=)")
         found = _load_idx_split(folder, split)
         if found is None and download:
             download_mnist(folder)
             found = _load_idx_split(folder, split)
         if found is not None:
             return found
+        other = next((n for n in IDX_FILES if _find_idx(folder, n) is not None), None) if folder.is_dir() else None
+        if other is not None:  # never mix sources: the bundled held-out digits are MNIST training digits
+            raise DataError(f"{folder} holds {other} but not the {split!r} split's two IDX files; add them "
+                            "(load_mnist(download=True)) or use source='bundled'")
         if source == "idx":
             raise DataError(f"no MNIST IDX files for split {split!r} in {folder}; "
                             "pass download=True, set DDIM_TEACH_DATA, or use source='bundled'")

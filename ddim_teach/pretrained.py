@@ -71,6 +71,10 @@ def load_unet(path, schedule: schedules.Schedule | None = None):
     from the one the model was trained with, a CheckpointError says how.
     """
     ck = checkpoint.load(path, kind="unet")
+    missing = [k for k in ("config", "schedule") if not isinstance(ck.get(k), dict)]
+    if missing:
+        raise checkpoint.CheckpointError(f"{path}: a U-Net checkpoint needs its {' and '.join(missing)} (as "
+                                         "python -m ddim_teach.train and ddim_teach.pretrained write them); this one has none")
     cfg = UNetConfig.from_dict(ck["config"])
     sched_info = ck["schedule"]
     trained = schedules.make_schedule(sched_info["name"].replace("+zero_snr", ""), sched_info["T"],

@@ -62,7 +62,7 @@ def test_idx_folder_is_preferred_and_checksummed(tmp_path):
     write_idx(tmp_path / "train-images-idx3-ubyte.gz", imgs)
     with pytest.raises(DataError, match="checksum mismatch"):
         load_mnist("train", folder=tmp_path)
-    with pytest.raises(DataError, match="no MNIST IDX files"):
+    with pytest.raises(DataError, match="but not the .test. split.s two IDX files"):
         load_mnist("test", source="idx", folder=tmp_path)
     # without IDX files, auto falls back to the bundled subset
     assert load_mnist("test", folder=tmp_path / "empty")[0].shape == (999, 28, 28)

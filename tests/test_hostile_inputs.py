@@ -88,3 +88,85 @@ class TestExplorer:
         from ddim_teach.explorer import explorer
         with pytest.raises(ValueError, match=match):
             explorer(self.orc, S, n=2, prefetch=False, **kw)
+
+
+# --- data, checkpoints and weights -------------------------------------------------------------------------------
+def _idx_folder(tmp_path, split="train", images_dtype="uint8", labels=None):
+    import numpy as np
+
+    from ddim_teach import data
+    prefix = {"train": "train", "test": "t10k"}[split]
+    imgs = np.zeros((3, 28, 28), dtype=images_dtype)
+    data.write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", imgs)
+    data.write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte",
+                   np.array([1, 2, 3] if labels is None else labels, dtype="uint8" if labels is None else labels.dtype))
+    return tmp_path
+
+
+def test_a_data_folder_with_only_train_files_does_not_fall_back_for_test(tmp_path):
+    from ddim_teach import data
+    folder = _idx_folder(tmp_path, "train")
+    assert data.load_mnist("train", folder=folder)[0].shape == (3, 28, 28)
+    with pytest.raises(data.DataError, match=r"holds train-images-idx3-ubyte but not the 'test' split's two IDX files"):
+        data.load_mnist("test", folder=folder)
+    assert len(data.load_mnist("test", source="bundled")[0]) == 999  # asked for by name, the bundled set is fine
+
+
+def test_a_data_folder_that_is_a_file_is_refused(tmp_path):
+    from ddim_teach import data
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(data.DataError, match="is a file, not a folder"):
+        data.load_mnist("train", folder=tmp_path / "f")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16"])
+def test_idx_images_that_are_not_uint8_are_refused(tmp_path, dtype):
+    from ddim_teach import data
+    with pytest.raises(data.DataError, match=f"holds {dtype} values; MNIST IDX files hold uint8"):
+        data.load_mnist("train", folder=_idx_folder(tmp_path, images_dtype=dtype))
+
+
+def test_idx_labels_that_are_not_digits_are_refused(tmp_path):
+    import numpy as np
+
+    from ddim_teach import data
+    with pytest.raises(data.DataError, match="labels must be digits 0..9, found 253"):
+        data.load_mnist("train", folder=_idx_folder(tmp_path, labels=np.array([1, 253, 3], dtype="uint8")))
+
+
+def test_idx_dimensions_whose_product_overflows_are_a_clear_error(tmp_path):
+    import struct
+
+    from ddim_teach import data
+    p = tmp_path / "huge-idx3-ubyte"
+    p.write_bytes(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 2 ** 31, 2 ** 31, 2 ** 31) + b"\0" * 16)
+    with pytest.raises(data.DataError, match="truncated or padded"):
+        data.read_idx(p)
+
+
+def test_a_checkpoint_without_its_schedule_is_a_clear_error(tmp_path):
+    from ddim_teach import pretrained
+    from ddim_teach._infra import checkpoint
+    ck = checkpoint.load(pretrained.weights_path(pretrained.UNET_FILE))
+    ck.pop("schedule")
+    checkpoint.save(ck, tmp_path / "no_schedule.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="needs its schedule"):
+        pretrained.load_pretrained(tmp_path / "no_schedule.pt")
+
+
+def test_a_damaged_copy_of_the_shipped_weights_is_refused_wherever_it_lives(tmp_path):
+    """The shipped files carry their content hash inside, so a copy outside the package is checked too."""
+    import shutil
+
+    from ddim_teach import pretrained
+    from ddim_teach._infra import checkpoint
+    copy = tmp_path / "unet.pt"
+    shutil.copy(pretrained.weights_path(pretrained.UNET_FILE), copy)
+    pretrained.load_pretrained(copy)  # the intact copy loads
+    raw = bytearray(copy.read_bytes())
+    weights = [t.numpy().tobytes() for t in checkpoint.load(copy)["ema"].values() if t.numel() >= 1024]
+    w = next(w for w in weights if raw.find(w) > 0)      # a weight stored as one run of bytes
+    raw[raw.find(w) + len(w) // 2] ^= 0x40
+    copy.write_bytes(bytes(raw))
+    with pytest.raises(checkpoint.CheckpointError, match="corrupt: its contents do not match the SHA-256"):
+        pretrained.load_pretrained(copy)
