@@ -28,9 +28,10 @@ $(error COURSE_LANG must be en or zh, got '$(COURSE_LANG)')
 endif
 COURSE_DIR := $(if $(filter zh,$(COURSE_LANG)),notebooks/zh,notebooks)
 # JupyterLab's official language pack, installed on first use; i18n/zh/jupyterlab/overrides.json makes
-# Chinese the default locale of this session (Settings > Language still switches).
+# Chinese the default locale of this session (Settings > Language still switches). Both languages' overrides also
+# turn off JupyterLab's "get notified about official Jupyter news?" prompt, which would sit over the first figure.
 LAB_ZH_PACK := $(if $(filter zh,$(COURSE_LANG)),@$(PY) -c "import jupyterlab_language_pack_zh_CN" 2>/dev/null || $(PIP_INSTALL) jupyterlab-language-pack-zh-CN)
-LAB_ZH_FLAGS := $(if $(filter zh,$(COURSE_LANG)),--LabApp.app_settings_dir=$(CURDIR)/i18n/zh/jupyterlab)
+LAB_SETTINGS_FLAGS := --LabApp.app_settings_dir=$(CURDIR)/i18n/$(COURSE_LANG)/jupyterlab
 
 .PHONY: lab lecture test test-fast setup setup-course bench train clean-venv reset-outputs
 
@@ -72,7 +73,7 @@ setup: $(DEV_STAMP)
 
 lab: setup-course
 	$(LAB_ZH_PACK)
-	$(VENV)/bin/jupyter lab --notebook-dir=$(COURSE_DIR) --port=$(PORT) $(ROOT_FLAG) $(LAB_ZH_FLAGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=$(COURSE_DIR) --port=$(PORT) $(ROOT_FLAG) $(LAB_SETTINGS_FLAGS)
 
 # The explorer as a clean app (no code cells, large fonts) for projecting in class; Ctrl-C stops it.
 lecture: setup-course

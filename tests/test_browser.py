@@ -232,7 +232,8 @@ def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
     cmd = [str(BIN / "jupyter"), "lab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--ServerApp.token={token}", "--ServerApp.password=", f"--ServerApp.root_dir={course}",
            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path}",
-           f"--LabApp.user_settings_dir={tmp_path}"]
+           f"--LabApp.user_settings_dir={tmp_path}",
+           f"--LabApp.app_settings_dir={Path(__file__).resolve().parents[1] / 'i18n' / 'en' / 'jupyterlab'}"]  # as make lab
     server = _serve(cmd, port, tmp_path / "lab.log", jupyter_env,
                     ready=f"http://127.0.0.1:{port}/api/status?token={token}")
     with pytest.raises(urllib.error.HTTPError, match="403"):  # without the token the API refuses
@@ -247,6 +248,10 @@ def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
             await w.context.ready; await w.sessionContext.ready; }""")
         page.wait_for_function("""() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;
             return !s.hasNoKernel && s.kernelDisplayStatus === 'idle'; }""", timeout=180_000)
+        # the first screen is the course: no "get notified about official Jupyter news?" prompt over it
+        page.wait_for_timeout(3000)
+        toasts = page.locator(".Toastify__toast").all_inner_texts()
+        assert not toasts, f"the first screen shows a notification over the course: {toasts}"
         page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         run_all = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"  # fire, don't await
         page.evaluate(run_all)

@@ -581,7 +581,7 @@ def test_chinese_course_in_jupyterlab_with_chinese_menus(tmp_path):
            f"--port={port}", f"--ServerApp.token={token}", "--ServerApp.password=", f"--ServerApp.root_dir={course}",
            f"--LabApp.app_settings_dir={ROOT / 'i18n' / 'zh' / 'jupyterlab'}",   # as the Makefile passes it
            f"--LabApp.user_settings_dir={tmp_path / 'user'}", f"--LabApp.workspaces_dir={tmp_path / 'ws'}"]
-    assert "--LabApp.app_settings_dir=$(CURDIR)/i18n/zh/jupyterlab" in (ROOT / "Makefile").read_text()
+    assert "--LabApp.app_settings_dir=$(CURDIR)/i18n/$(COURSE_LANG)/jupyterlab" in (ROOT / "Makefile").read_text()
     status = f"http://127.0.0.1:{port}/api/status?token={token}"
     with _server(cmd, log, os.environ, lambda: urllib.request.urlopen(status, timeout=2).close(), 120), \
             _chromium_page(tmp_path, 900, "lab_zh", log) as page:
@@ -590,4 +590,7 @@ def test_chinese_course_in_jupyterlab_with_chinese_menus(tmp_path):
         menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
         assert "文件" in menus and "编辑" in menus, f"JupyterLab's menus are not in Chinese: {menus}"
         _assert_no_tofu(page, ".jp-RenderedMarkdown h1")
+        page.wait_for_timeout(4000)  # JupyterLab asks about its news a moment after the page is up
+        toasts = page.locator(".Toastify__toast").all_inner_texts()
+        assert not toasts, f"the first screen shows a notification over the course: {toasts}"
         page.screenshot(path=str(SHOTS / "lab_zh.png"))
