@@ -135,98 +135,99 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     # Everything about --out is checked before any work: exists (resume or force), a folder, writable.
     atomic.refuse_package_path(out, "out")
     atomic.check_writable(out, "out")
-    if out.exists() and not resume and not force:
-        raise ValueError(f"{out} already exists; pass --resume to continue it or --force to overwrite it "
-                         "(it may hold hours of training)")
-    if resume and not out.exists():
-        raise ValueError(f"--resume: there is no checkpoint at {out} to continue; leave out --resume to start "
-                         "a new run there")
-    removed = atomic.clean_orphans(out)
-    if removed:
-        print(f"removed {len(removed)} partial file(s) left by an interrupted save: "
-              + ", ".join(p.name for p in removed))
-    ck = checkpoint.load(out, kind="unet") if resume else None
-    if ck is not None:
-        checkpoint.check_compatible(ck, config.to_dict(), schedule.to_dict())
-        if "model" not in ck or "optimizer" not in ck:
-            raise checkpoint.CheckpointError(f"{out}: holds no model or optimizer state (an exported EMA-only "
-                                             "file?); resume needs a training checkpoint")
-        if ck["step"] >= steps:
-            raise ValueError(f"--steps is the step to reach; {out} is already at step {ck['step']}, "
-                             f"so give more than {ck['step']} (got {steps})")
-    if images is None:
-        images, _ = data.load_mnist("train", source=data_source)
-    _check_images(images)
-    if ck is not None:
-        now = {"batch_size": batch_size, "ema_decay": ema_decay, "seed": seed, "warmup": warmup,
-               "n_images": len(images)}
-        saved = ck.get("train", {})
-        diffs = [f"{k.replace('_', '-')}: checkpoint has {saved[k]!r}, now {now[k]!r}"
-                 for k in RUN_SETTINGS if k in saved and saved[k] != now[k]]
-        if diffs:
-            raise checkpoint.CheckpointError(f"cannot resume {out} with other settings ({'; '.join(diffs)}); only "
-                                             "--lr may change on --resume: give the checkpoint's values, or "
-                                             "start a new run with another --out")
-    x_all = data.to_tensor(images).to(device)
-    torch.manual_seed(seed)
-    model = UNet(config).to(device)
-    ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
-    g = torch.Generator().manual_seed(seed)
-    step, history, phases = 0, [], []  # phases: [first step, lr] for each learning-rate phase
-    running = torch.zeros((), device=device)  # sum of the losses since the last history entry
-    if ck is not None:
-        checkpoint.load_state(model, ck["model"])
-        checkpoint.load_state(ema, ck["ema"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["lr_scheduler"])
-        g.set_state(ck["rng"])
-        step, history = ck["step"], list(ck["loss_history"])
-        if "running_loss" in ck:
-            running = ck["running_loss"].to(device=device, dtype=running.dtype).reshape(())
-        old_lr = ck.get("train", {}).get("lr", lr)
-        phases = list(ck.get("train", {}).get("phases", [[0, old_lr]]))
-        if lr != old_lr:  # a new phase, e.g. a low-lr polish: the schedule's base lr changes, Adam moments stay
-            for group in opt.param_groups:
-                group["initial_lr"] = group["lr"] = lr
-            sched.base_lrs = [lr] * len(opt.param_groups)
-            print(f"learning rate {old_lr:g} -> {lr:g} from step {step}")
-        print(f"resumed from {out} at step {step}")
-    if not phases or phases[-1][1] != lr:
-        phases.append([step, lr])
+    with atomic.exclusive(out, "out"):  # one writer per --out: a second run is refused, not raced
+        if out.exists() and not resume and not force:
+            raise ValueError(f"{out} already exists; pass --resume to continue it or --force to overwrite it "
+                             "(it may hold hours of training)")
+        if resume and not out.exists():
+            raise ValueError(f"--resume: there is no checkpoint at {out} to continue; leave out --resume to start "
+                             "a new run there")
+        removed = atomic.clean_orphans(out)
+        if removed:
+            print(f"removed {len(removed)} partial file(s) left by an interrupted save: "
+                  + ", ".join(p.name for p in removed))
+        ck = checkpoint.load(out, kind="unet") if resume else None
+        if ck is not None:
+            checkpoint.check_compatible(ck, config.to_dict(), schedule.to_dict())
+            if "model" not in ck or "optimizer" not in ck:
+                raise checkpoint.CheckpointError(f"{out}: holds no model or optimizer state (an exported EMA-only "
+                                                 "file?); resume needs a training checkpoint")
+            if ck["step"] >= steps:
+                raise ValueError(f"--steps is the step to reach; {out} is already at step {ck['step']}, "
+                                 f"so give more than {ck['step']} (got {steps})")
+        if images is None:
+            images, _ = data.load_mnist("train", source=data_source)
+        _check_images(images)
+        if ck is not None:
+            now = {"batch_size": batch_size, "ema_decay": ema_decay, "seed": seed, "warmup": warmup,
+                   "n_images": len(images)}
+            saved = ck.get("train", {})
+            diffs = [f"{k.replace('_', '-')}: checkpoint has {saved[k]!r}, now {now[k]!r}"
+                     for k in RUN_SETTINGS if k in saved and saved[k] != now[k]]
+            if diffs:
+                raise checkpoint.CheckpointError(f"cannot resume {out} with other settings ({'; '.join(diffs)}); only "
+                                                 "--lr may change on --resume: give the checkpoint's values, or "
+                                                 "start a new run with another --out")
+        x_all = data.to_tensor(images).to(device)
+        torch.manual_seed(seed)
+        model = UNet(config).to(device)
+        ema = copy.deepcopy(model).requires_grad_(False)
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
+        g = torch.Generator().manual_seed(seed)
+        step, history, phases = 0, [], []  # phases: [first step, lr] for each learning-rate phase
+        running = torch.zeros((), device=device)  # sum of the losses since the last history entry
+        if ck is not None:
+            checkpoint.load_state(model, ck["model"])
+            checkpoint.load_state(ema, ck["ema"])
+            opt.load_state_dict(ck["optimizer"])
+            sched.load_state_dict(ck["lr_scheduler"])
+            g.set_state(ck["rng"])
+            step, history = ck["step"], list(ck["loss_history"])
+            if "running_loss" in ck:
+                running = ck["running_loss"].to(device=device, dtype=running.dtype).reshape(())
+            old_lr = ck.get("train", {}).get("lr", lr)
+            phases = list(ck.get("train", {}).get("phases", [[0, old_lr]]))
+            if lr != old_lr:  # a new phase, e.g. a low-lr polish: the schedule's base lr changes, Adam moments stay
+                for group in opt.param_groups:
+                    group["initial_lr"] = group["lr"] = lr
+                sched.base_lrs = [lr] * len(opt.param_groups)
+                print(f"learning rate {old_lr:g} -> {lr:g} from step {step}")
+            print(f"resumed from {out} at step {step}")
+        if not phases or phases[-1][1] != lr:
+            phases.append([step, lr])
 
-    def snapshot():
-        return {"kind": "unet", "config": config.to_dict(), "schedule": schedule.to_dict(),
-                "step": step, "model": _to_cpu(model.state_dict()), "ema": _to_cpu(ema.state_dict()),
-                "optimizer": _to_cpu(opt.state_dict()), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
-                "loss_history": history, "running_loss": running.detach().cpu().clone(),
-                "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay, "seed": seed,
-                          "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type}}
+        def snapshot():
+            return {"kind": "unet", "config": config.to_dict(), "schedule": schedule.to_dict(),
+                    "step": step, "model": _to_cpu(model.state_dict()), "ema": _to_cpu(ema.state_dict()),
+                    "optimizer": _to_cpu(opt.state_dict()), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
+                    "loss_history": history, "running_loss": running.detach().cpu().clone(),
+                    "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay, "seed": seed,
+                              "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type}}
 
-    model.train()
-    bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")
-    t0 = time.time()
-    while step < steps:
-        idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
-        loss = diffusion_loss(model, schedule, x_all[idx.to(device)], generator=g)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        step += 1
-        ema_update(ema, model, min(ema_decay, (1 + step) / (10 + step)))
-        running += loss.detach()  # no .item() per step: on a GPU that would wait for every step
-        if step % 50 == 0:
-            history.append([step, running.item() / 50])
-            running.zero_()
-            bar.set_postfix(loss=f"{history[-1][1]:.4f}")
-        bar.update(1)
-        if step % ckpt_every == 0 or step == steps:
-            checkpoint.save(snapshot(), out)
-    bar.close()
-    print(f"trained to step {step} in {time.time() - t0:.0f}s; checkpoint {out}")
-    return snapshot()
+        model.train()
+        bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")
+        t0 = time.time()
+        while step < steps:
+            idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
+            loss = diffusion_loss(model, schedule, x_all[idx.to(device)], generator=g)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            ema_update(ema, model, min(ema_decay, (1 + step) / (10 + step)))
+            running += loss.detach()  # no .item() per step: on a GPU that would wait for every step
+            if step % 50 == 0:
+                history.append([step, running.item() / 50])
+                running.zero_()
+                bar.set_postfix(loss=f"{history[-1][1]:.4f}")
+            bar.update(1)
+            if step % ckpt_every == 0 or step == steps:
+                checkpoint.save(snapshot(), out)
+        bar.close()
+        print(f"trained to step {step} in {time.time() - t0:.0f}s; checkpoint {out}")
+        return snapshot()
 
 
 def main(argv=None) -> None:

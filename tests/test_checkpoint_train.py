@@ -302,3 +302,27 @@ def test_shipped_weights_are_verified_against_their_sha256(tmp_path, monkeypatch
     with pytest.raises(CheckpointError, match="is damaged: SHA-256"):
         pretrained.load_pretrained()
     pretrained.load_classifier()  # the undamaged file still loads
+
+
+def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(tmp_path, images):
+    """Two trainings on one --out used to both pass the "already exists" check and race; a --resume started while
+    another run wrote deleted that run's in-flight .part file. Now the first holds a lock and the second is refused
+    before it touches anything; a lock left by a killed run is taken over."""
+    out = tmp_path / "u.pt"
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])   # a live "other run"
+    try:
+        (tmp_path / ".u.pt.lock").write_text(str(other.pid))
+        part = tmp_path / ".u.pt.inflight.part"
+        part.write_bytes(b"the other run's checkpoint, half written")
+        with pytest.raises(ValueError, match=rf"being written by another run \(process {other.pid}\)"):
+            train(steps=2, batch_size=4, ckpt_every=1, config=TINY, images=images, out=out, progress=False)
+        with pytest.raises(ValueError, match="being written by another run"):
+            train(steps=2, batch_size=4, ckpt_every=1, config=TINY, images=images, out=out, resume=True,
+                  progress=False)
+        assert part.exists() and not out.exists()   # nothing of the other run was touched
+    finally:
+        other.kill()
+        other.wait()
+    # the other run is gone: its lock is stale, so a new run takes it over, cleans the orphan, and finishes
+    train(steps=2, batch_size=4, ckpt_every=1, config=TINY, images=images, out=out, progress=False)
+    assert out.exists() and not part.exists() and not (tmp_path / ".u.pt.lock").exists()

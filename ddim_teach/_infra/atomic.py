@@ -8,6 +8,7 @@ itself behind; :func:`clean_orphans` removes those. :func:`check_writable` and
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from importlib import resources
@@ -71,6 +72,51 @@ def clean_orphans(path: str | os.PathLike) -> list[Path]:
         except OSError:
             pass
     return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def exclusive(path: str | os.PathLike, what: str = "out"):
+    """Hold the only right to write ``path`` while the block runs: a lock file ``.<name>.lock`` beside it, created
+    atomically (O_EXCL) and holding this process's id. A second writer is refused at once, naming the first; a lock
+    whose process is gone (killed) is taken over. Inside the block no live writer of ``path`` exists but this one,
+    so its ``.part`` files are orphans (:func:`clean_orphans`)."""
+    path = Path(path)
+    lock = path.parent / f".{path.name}.lock"
+    for _ in range(100):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _running(pid):
+                raise ValueError(f"{what} {str(path)!r} is being written by another run (process {pid}); wait for "
+                                 "it to finish, or give another file") from None
+            with contextlib.suppress(FileNotFoundError):  # its writer is gone: a stale lock
+                lock.unlink()
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        break
+    else:
+        raise ValueError(f"{what} {str(path)!r}: could not take the lock {str(lock)!r}")
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            if lock.read_text().strip() == str(os.getpid()):
+                lock.unlink()
 
 
 def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
