@@ -150,3 +150,17 @@ def test_every_mistake_has_a_label_and_a_hint_in_english_and_chinese():
             assert m.hint() == i18n.STRINGS[f"mistake.{name}.hint"]["zh"]
     texts = {key.split(".")[1] for key in i18n.STRINGS if key.startswith("mistake.")}
     assert texts == set(mistakes.REGISTRY), "i18n strings of mistakes that are not registered, or the reverse"
+
+
+def test_the_checker_imports_without_sympy_and_says_what_is_missing():
+    """SymPy belongs to the course extra; a bare install of the library still imports the checker, and asking for a
+    chapter-3 exercise says what to install."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['sympy'] = None\n"
+            "from ddim_teach import exercises\n"
+            "assert 'ddim_step' in exercises.EXERCISES and 'ddim_coefficients' not in exercises.EXERCISES\n"
+            "try:\n    exercises.check('ddim_coefficients', print)\nexcept ValueError as e:\n    print(e)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "chapter 3's exercises need sympy, which is not installed (pip install -e '.[course]')" in p.stdout

@@ -204,7 +204,9 @@ def check(name: str, fn: Callable, lang: Optional[str] = None) -> Verdict:
 
 def _check(name: str, fn: Callable) -> Verdict:
     if name not in EXERCISES:
-        raise ValueError(f"no exercise named {name!r}; the exercises are: {', '.join(sorted(EXERCISES))}")
+        missing = "".join(f"; chapter {int(ch[2:])}'s exercises need {mod}, which is not installed "
+                          f"(pip install -e '.[course]')" for ch, mod in UNAVAILABLE.items())
+        raise ValueError(f"no exercise named {name!r}; the exercises are: {', '.join(sorted(EXERCISES))}{missing}")
     ex = EXERCISES[name]
     if not callable(fn):
         return Verdict(False, tr("check.not_callable", name=name, signature=ex.signature, got=type(fn).__name__), name)
@@ -256,9 +258,12 @@ def _agrees_with(ex: Exercise, m: Mistake, cases, outs) -> bool:
 # --------------------------------------------------------------------------------------------- chapters
 
 CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 9))
+UNAVAILABLE: dict[str, str] = {}   # chapter -> the course-extra module it needs and this environment lacks
 for _mod in CHAPTERS:
     try:
         importlib.import_module(f"{__name__}.{_mod}")
-    except ModuleNotFoundError as _e:  # a chapter not written yet; any other import error is a real bug
-        if _e.name != f"{__name__}.{_mod}":
+    except ModuleNotFoundError as _e:  # a chapter not written yet, or one that needs SymPy (the course extra)
+        if _e.name == "sympy":
+            UNAVAILABLE[_mod] = "sympy"
+        elif _e.name != f"{__name__}.{_mod}":  # any other import error is a real bug
             raise
