@@ -1,10 +1,11 @@
 """Argument checks, in one place: the public entry points call these, and the same mistake gets the same
 exception type and the same wording everywhere.
 
-The convention: a value of the wrong *kind* (a string where a tensor belongs, an integer tensor where a
-floating-point one does) is a ``TypeError``; a value of the right kind but the wrong *size or range*
-(a shape mismatch, alpha_bar = 1.2, eta = -0.1) is a ``ValueError``. Every message names the argument,
-says what was given and what is allowed. This module imports nothing else from the package.
+The convention: a *tensor* argument of the wrong kind (a string or an array where a tensor belongs, an integer
+tensor where a floating-point one does, a model output of another dtype) is a ``TypeError``; a tensor of the
+wrong size or range (a shape mismatch, alpha_bar = 1.2), and a plain number or name that is out of range or not
+a number at all (eta = -0.1, eta = "large", steps = 2.7, an unknown spacing), is a ``ValueError``. Every message
+names the argument, says what was given and what is allowed. This module imports nothing else from the package.
 """
 from __future__ import annotations
 
@@ -90,17 +91,20 @@ def alpha_bar(a, name: str, allow_zero: bool = True, allow_one: bool = True, zer
     return a
 
 
-def scalar_alpha_bar(a, name: str, allow_zero: bool = True, allow_one: bool = True) -> torch.Tensor:
+def scalar_alpha_bar(a, name: str, allow_zero: bool = True, allow_one: bool = True,
+                     zero_means: str | None = None) -> torch.Tensor:
     """:func:`alpha_bar`, and a single number (a 0-dim float64 tensor)."""
-    a = alpha_bar(a, name, allow_zero, allow_one)
+    a = alpha_bar(a, name, allow_zero, allow_one, zero_means)
     if a.dim() != 0:
         raise ValueError(f"{name} must be a scalar, got shape {tuple(a.shape)}")
     return a
 
 
-def toward_less_noise(alpha_bar_t: torch.Tensor, alpha_bar_prev: torch.Tensor, what: str) -> None:
+def toward_less_noise(alpha_bar_t: torch.Tensor, alpha_bar_prev: torch.Tensor, what: str,
+                      names: tuple[str, str] = ("alpha_bar_t", "alpha_bar_prev")) -> None:
+    """The second level is the less noisy one (its alpha_bar is at least the first's); ``names`` name the two."""
     if alpha_bar_t > alpha_bar_prev:
-        raise ValueError(f"alpha_bar_prev ({float(alpha_bar_prev)}) must be >= alpha_bar_t ({float(alpha_bar_t)}) "
+        raise ValueError(f"{names[1]} ({float(alpha_bar_prev)}) must be >= {names[0]} ({float(alpha_bar_t)}) "
                          f"{what}: a step toward the data goes toward less noise")
 
 

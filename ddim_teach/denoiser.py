@@ -69,7 +69,7 @@ class Denoiser:
         checks.model_input(self.model, x, name)
 
     def __call__(self, x_t: torch.Tensor, t: int) -> Prediction:
-        t = int(t)
+        t = checks.integer(t, "t", 0, self.schedule.T - 1)
         out = self.model(x_t, torch.full((x_t.shape[0],), t, dtype=torch.long, device=x_t.device))
         out = checks.model_output(out, x_t, f" (t={t})")
         self.nfe += 1

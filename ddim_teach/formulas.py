@@ -18,8 +18,9 @@ Contents, in the order a reader meets them in the course:
 * the ODE's coordinates: :func:`ode_sigma`, :func:`to_ode`, :func:`from_ode` (DDIM eq. 14), and the half
   log-SNR :func:`half_log_snr` in which DPM-Solver integrates.
 
-The functions check their arguments (:mod:`ddim_teach.checks`, which imports nothing) and import nothing
-else from the package: every other module, the exercise references included, calls these.
+The functions a caller uses directly check their arguments (:mod:`ddim_teach.checks`, which imports nothing;
+:func:`alpha_bar_from_betas`, :func:`alpha_bar_at` and :func:`step_beta` are helpers whose callers have checked
+theirs) and import nothing else from the package: every other module, the exercise references included, calls these.
 """
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ def eps_from_v(x_t, v, alpha_bar) -> torch.Tensor:
 
 
 # --- DDPM's posterior q(x_prev | x_t, x0), for any pair of timesteps ----------------------------------------
+_PURE_NOISE = "alpha_bar_prev = 0 is pure noise: a step toward the data cannot end there"
 VARIANCES = ("fixed_small", "fixed_large")  # a DDPM step's variance: beta_tilde (eq. 7) or the step's beta
 def step_beta(alpha_bar_t, alpha_bar_prev):
     """The step's own beta = 1 - ᾱ_t / ᾱ_prev (the usual beta_t when t_prev = t - 1)."""
@@ -111,20 +113,22 @@ def posterior_mean(x_t, x0_hat, alpha_bar_t, alpha_bar_prev) -> torch.Tensor:
     (DDPM eq. 7), with beta = :func:`step_beta`. Scalars ᾱ_t < 1 and ᾱ_prev >= ᾱ_t."""
     checks.like(x_t, x0_hat=x0_hat)
     ab = checks.scalar_alpha_bar(alpha_bar_t, "alpha_bar_t", allow_one=False)
-    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False)
+    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False, zero_means=_PURE_NOISE)
     checks.toward_less_noise(ab, abp, "in the posterior")
     beta = step_beta(ab, abp)
     return (abp.sqrt() * beta / (1 - ab)) * x0_hat + ((1 - beta).sqrt() * (1 - abp) / (1 - ab)) * x_t
 
 
 def posterior_variance(alpha_bar_t, alpha_bar_prev) -> torch.Tensor:
-    """beta_tilde = (1 - ᾱ_prev) / (1 - ᾱ_t) beta (DDPM eq. 7), float64, elementwise over tensors of ᾱ.
+    """beta_tilde = (1 - ᾱ_prev) / (1 - ᾱ_t) beta (DDPM eq. 7), elementwise over tensors of ᾱ (in their dtype;
+    numbers become float64).
 
     0 for a step of length zero (ᾱ_prev = ᾱ_t), and 0 at the last step to ᾱ_prev = 1."""
     ab = checks.alpha_bar(alpha_bar_t, "alpha_bar_t", allow_one=False)
-    abp = checks.alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False)
+    abp = checks.alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False, zero_means=_PURE_NOISE)
     if bool((ab > abp).any()):
-        checks.toward_less_noise(ab.max(), abp.min(), "in the posterior")
+        i = (ab > abp).nonzero()[0] if ab.dim() else ()
+        checks.toward_less_noise(ab[tuple(i)], abp.expand_as(ab)[tuple(i)], "in the posterior")
     var = (1 - abp) / (1 - ab) * step_beta(ab, abp)
     return torch.where(ab == abp, torch.zeros_like(var), var)
 
@@ -132,6 +136,9 @@ def posterior_variance(alpha_bar_t, alpha_bar_prev) -> torch.Tensor:
 # --- DDIM ---------------------------------------------------------------------------------------------------
 def ddim_sigma(alpha_bar_t, alpha_bar_prev, eta: float = 0.0) -> torch.Tensor:
     """sigma_t(eta) = eta sqrt((1 - ᾱ_prev)/(1 - ᾱ_t)) sqrt(1 - ᾱ_t/ᾱ_prev)  (DDIM eq. 16). A float64 scalar.
+
+    Written as the paper writes it; it equals eta sqrt(beta_tilde) (:func:`posterior_variance`), to rounding
+    (tests/test_samplers.py::test_sigma_not_sigma_squared checks that).
 
     The *standard deviation* of the noise a step adds (its variance is sigma²); at eta = 1 the variance is
     DDPM's beta_tilde. With eta = 0 it is 0 also for an upward (inversion) step, ᾱ_prev < ᾱ_t."""
@@ -148,9 +155,13 @@ def ddim_sigma(alpha_bar_t, alpha_bar_prev, eta: float = 0.0) -> torch.Tensor:
 
 def ddim_mean(x0_hat, eps_hat, alpha_bar_prev, sigma) -> torch.Tensor:
     """sqrt(ᾱ_prev) x0_hat + sqrt(1 - ᾱ_prev - sigma²) eps_hat: DDIM eq. 12 before its noise sigma z
-    ("predicted x0" plus "direction pointing to x_t"). 1 - ᾱ_prev - sigma² below 0 (rounding) counts as 0."""
+    ("predicted x0" plus "direction pointing to x_t"). 1 - ᾱ_prev - sigma² below 0 counts as 0: rounding makes it
+    -1e-17 at eta = 1; a sigma far above sqrt(1 - ᾱ_prev) (a variance passed as a std) is refused."""
     checks.like(x0_hat, "x0_hat", eps_hat=eps_hat)
     abp = checks.alpha_bar(alpha_bar_prev, "alpha_bar_prev")
+    if bool((torch.as_tensor(sigma) ** 2 > 1 - abp + 1e-9).any()):
+        raise ValueError(f"sigma ({float(torch.as_tensor(sigma).max()):.4g}) exceeds sqrt(1 - alpha_bar_prev): no DDIM step "
+                         "has that much noise (eq. 12 needs sigma^2 <= 1 - alpha_bar_prev; a variance given as a std?)")
     return abp.sqrt() * x0_hat + (1 - abp - sigma ** 2).clamp(min=0).sqrt() * eps_hat
 
 
@@ -174,7 +185,7 @@ def from_ode(x_bar: torch.Tensor, alpha_bar) -> torch.Tensor:
 
 
 def half_log_snr(alpha_bar) -> torch.Tensor:
-    """λ = log(sqrt(ᾱ) / sqrt(1 - ᾱ)) = ½ log SNR (DPM-Solver, Lu et al. 2022, eq. 3.3; not the whole log-SNR).
+    """λ = log(sqrt(ᾱ) / sqrt(1 - ᾱ)) = ½ log SNR (DPM-Solver's λ_t, Lu et al. 2022, Sec. 3.1; not the whole log-SNR).
 
     λ = -log σ of the ODE's σ (:func:`ode_sigma`): +inf at ᾱ = 1, -inf at ᾱ = 0. In λ the probability-flow ODE is
     semi-linear, and its exact solution over a step is what DPM-Solver approximates (:mod:`ddim_teach.samplers`)."""

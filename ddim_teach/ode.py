@@ -52,6 +52,11 @@ def velocity(model, x: torch.Tensor, t: int) -> torch.Tensor:
     t = checks.integer_timesteps(t, "t")
     if t.dim() != 0:
         raise ValueError(f"t must be a single integer timestep, got shape {tuple(t.shape)}")
+    if t < 0:
+        raise ValueError(f"t must be a timestep >= 0, got {int(t)}")
+    if getattr(model, "prediction_type", "epsilon") != "epsilon":
+        raise ValueError(f"velocity needs an eps-predicting model (the ODE's velocity is eps_hat); this one predicts "
+                         f"{model.prediction_type!r}: wrap it in a denoiser.Denoiser and use its eps_hat")
     checks.model_input(model, x, "x")
     with torch.no_grad():
         out = model(x, torch.full((x.shape[0],), int(t), dtype=torch.long, device=x.device))

@@ -24,6 +24,7 @@ notebooks' front ends: a model, a schedule, a number of steps.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -61,7 +62,7 @@ def ddpm_variance(alpha_bar_t, alpha_bar_prev, variance: str = "fixed_small") ->
     (``fixed_large``)."""
     checks.one_of(variance, "variance", VARIANCES)
     ab = checks.scalar_alpha_bar(alpha_bar_t, "alpha_bar_t", allow_one=False)
-    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False)
+    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False, zero_means=formulas._PURE_NOISE)
     checks.toward_less_noise(ab, abp, "in a DDPM step")
     if variance == "fixed_small":
         return formulas.posterior_variance(ab, abp)
@@ -97,23 +98,23 @@ def dpm_solver_pp_2m_step(x_t, x0_hat, alpha_bar_t, alpha_bar_prev, x0_hat_last=
     D = (1 + 1/(2r)) x0_hat - 1/(2r) x0_hat_last, with r = h_last / h (diffusers' "midpoint" form). A step to
     ᾱ_prev = 1 (σ = 0, h = ∞) is first order. Returns x_prev."""
     checks.like(x_t, x0_hat=x0_hat, x0_hat_last=x0_hat_last)
-    ab = checks.scalar_alpha_bar(alpha_bar_t, "alpha_bar_t", allow_zero=False, allow_one=False)
-    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False)
+    ab = checks.scalar_alpha_bar(alpha_bar_t, "alpha_bar_t", allow_one=False)   # 0 (pure noise) is fine here
+    abp = checks.scalar_alpha_bar(alpha_bar_prev, "alpha_bar_prev", allow_zero=False, zero_means=formulas._PURE_NOISE)
     checks.toward_less_noise(ab, abp, "in a DPM-Solver step")
     if (x0_hat_last is None) != (alpha_bar_last is None):
         raise ValueError("give both x0_hat_last and alpha_bar_last (a second-order step) or neither (first order)")
+    lam = formulas.half_log_snr
+    h = lam(abp) - lam(ab)                                     # inf for a step to ᾱ = 1, where e^(-h) = 0
     D = x0_hat
     if x0_hat_last is not None:
-        abl = checks.scalar_alpha_bar(alpha_bar_last, "alpha_bar_last", allow_zero=False, allow_one=False)
-        checks.toward_less_noise(abl, ab, "(the previous step's level)")
+        abl = checks.scalar_alpha_bar(alpha_bar_last, "alpha_bar_last", allow_one=False)
+        checks.toward_less_noise(abl, ab, "(the previous step's level)", names=("alpha_bar_last", "alpha_bar_t"))
         if abp == 1:
             raise ValueError("a step to alpha_bar_prev = 1 (sigma = 0) has h = inf and is first order: "
                              "leave x0_hat_last out")
-        lam = formulas.half_log_snr
-        r = (lam(ab) - lam(abl)) / (lam(abp) - lam(ab))
+        r = (lam(ab) - lam(abl)) / h
         D = (1 + 1 / (2 * r)) * x0_hat - 1 / (2 * r) * x0_hat_last
-    exp_minus_h = (ab * (1 - abp) / ((1 - ab) * abp)).sqrt()   # e^(-h) = α_t σ_prev / (σ_t α_prev)
-    return ((1 - abp) / (1 - ab)).sqrt() * x_t + abp.sqrt() * (1 - exp_minus_h) * D
+    return ((1 - abp) / (1 - ab)).sqrt() * x_t + abp.sqrt() * (1 - torch.exp(-h)) * D
 
 
 # --- what a callback sees, and the callback that records --------------------------------------------------------
@@ -354,7 +355,9 @@ def resolve_timesteps(schedule: Schedule, steps=None, spacing=None) -> torch.Ten
     if isinstance(steps, str):
         raise ValueError(f"steps must be a number of steps or a list of timesteps; for a spacing name use "
                          f"spacing={steps!r}")
-    if steps is not None and not isinstance(steps, int):
+    if isinstance(steps, numbers.Integral) and not isinstance(steps, bool):
+        steps = int(steps)   # a numpy integer is a number of steps too
+    if steps is not None and not isinstance(steps, (int, bool)):
         if spacing is not None:
             raise ValueError("an explicit timestep list fixes the spacing; pass spacing=None with it")
         return make_timesteps(schedule.T, None, steps)
@@ -440,7 +443,8 @@ def sample(model, schedule: Schedule, x_T: torch.Tensor, steps=None, eta=None, s
       ``"fixed_small"`` (default) or ``"fixed_large"``, and no eta; ``eta="sigma_hat"``, the DDIM paper's
       Table 1 name, means exactly ``method="ddpm", variance="fixed_large"``; ``method="heun"``: the ODE with
       Heun's method (eta 0, 2S - 1 model calls); ``method="dpm_solver_pp_2m"``: DPM-Solver++(2M) (eta 0, S calls).
-      Arguments a method would ignore are errors.
+      Arguments a method would ignore are errors (eta with DDPM, a variance without it, ``step_fn`` outside DDIM);
+      a ``generator`` is simply not drawn from where no step adds noise.
     * ``generator`` draws the noise; ``step_fn`` replaces :func:`ddim_step` (DDIM only: the pitfalls clinic).
     * ``record_every=k`` keeps x_t, x0_hat, eps_hat of every k-th step and the last (None: only the final
       sample); ``callback(StepState)`` sees every step; ``progress`` shows a bar (default: when S > 50).

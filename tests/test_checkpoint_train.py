@@ -245,12 +245,14 @@ def test_out_is_checked_before_any_training(tmp_path, images, monkeypatch):
 
 def test_orphan_part_files_are_cleaned(tmp_path, images, capsys):
     out = tmp_path / "o.pt"
-    orphan = tmp_path / ".o.pt8f3k2q.part"   # what a save killed half-way leaves behind
+    orphan = tmp_path / ".o.pt.8f3k2q.part"  # what a save killed half-way leaves behind
     orphan.write_bytes(b"half a checkpoint")
     other = tmp_path / ".other.pt1234.part"  # another file's: left alone
     other.write_bytes(b"x")
+    sibling = tmp_path / ".o.pt2.k9x2.part"   # o.pt2's, whose name begins with o.pt: left alone too
+    sibling.write_bytes(b"x")
     train(steps=1, batch_size=4, ckpt_every=1, config=TINY, images=images, out=out, warmup=1, progress=False)
-    assert not orphan.exists() and other.exists()
+    assert not orphan.exists() and other.exists() and sibling.exists()
     assert "removed 1 partial file(s)" in capsys.readouterr().out
 
 
@@ -309,9 +311,11 @@ def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(tmp_path
     another run wrote deleted that run's in-flight .part file. Now the first holds a lock and the second is refused
     before it touches anything; a lock left by a killed run is taken over."""
     out = tmp_path / "u.pt"
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])   # a live "other run"
+    hold = (f"from ddim_teach._infra.atomic import exclusive\nimport time\n"
+            f"with exclusive({str(out)!r}):\n    print('locked', flush=True)\n    time.sleep(60)\n")
+    other = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)   # a live other run
     try:
-        (tmp_path / ".u.pt.lock").write_text(str(other.pid))
+        assert other.stdout.readline().strip() == "locked"
         part = tmp_path / ".u.pt.inflight.part"
         part.write_bytes(b"the other run's checkpoint, half written")
         with pytest.raises(ValueError, match=rf"being written by another run \(process {other.pid}\)"):
@@ -323,6 +327,8 @@ def test_a_second_run_on_the_same_out_is_refused_while_the_first_writes(tmp_path
     finally:
         other.kill()
         other.wait()
-    # the other run is gone: its lock is stale, so a new run takes it over, cleans the orphan, and finishes
+    assert (tmp_path / ".u.pt.lock").exists()
+    # the other run was killed (its lock file is still there, its lock gone with it): a new run takes the lock,
+    # cleans the orphan, and finishes
     train(steps=2, batch_size=4, ckpt_every=1, config=TINY, images=images, out=out, progress=False)
     assert out.exists() and not part.exists() and not (tmp_path / ".u.pt.lock").exists()

@@ -33,7 +33,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | Callable[[str], None]) -
     """Write ``data`` (bytes, or a function that writes to the path it is given) to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".part")
     try:
         if isinstance(data, (bytes, bytearray, memoryview)):
             with os.fdopen(fd, "wb") as f:
@@ -59,7 +59,7 @@ def orphans(path: str | os.PathLike) -> list[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         return []
-    return sorted(p for p in path.parent.glob("." + path.name + "*.part") if p.is_file())
+    return sorted(p for p in path.parent.glob("." + path.name + ".*.part") if p.is_file())  # not "name2"'s
 
 
 def clean_orphans(path: str | os.PathLike) -> list[Path]:
@@ -74,49 +74,52 @@ def clean_orphans(path: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it runs, as another user
-        return True
-    return True
-
-
 @contextlib.contextmanager
 def exclusive(path: str | os.PathLike, what: str = "out"):
-    """Hold the only right to write ``path`` while the block runs: a lock file ``.<name>.lock`` beside it, created
-    atomically (O_EXCL) and holding this process's id. A second writer is refused at once, naming the first; a lock
-    whose process is gone (killed) is taken over. Inside the block no live writer of ``path`` exists but this one,
-    so its ``.part`` files are orphans (:func:`clean_orphans`)."""
-    path = Path(path)
+    """Hold the only right to write ``path`` while the block runs, or refuse at once, naming the process that holds it.
+
+    The lock is ``.<name>.lock`` beside ``path``, locked with ``flock`` (held by the open file, so the operating
+    system releases it when its process ends, even by kill -9: a killed run never blocks the next one) and holding
+    the writer's process id for the message. Inside the block no live writer of ``path`` exists but this one, so its
+    ``.part`` files are orphans (:func:`clean_orphans`). Where ``flock`` does not exist (Windows) an existing lock
+    file is refused, with the advice to delete it if no run is writing."""
+    path = Path(path).resolve()
     lock = path.parent / f".{path.name}.lock"
-    for _ in range(100):
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None
+    if fcntl is None:
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
         except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _running(pid):
-                raise ValueError(f"{what} {str(path)!r} is being written by another run (process {pid}); wait for "
-                                 "it to finish, or give another file") from None
-            with contextlib.suppress(FileNotFoundError):  # its writer is gone: a stale lock
-                lock.unlink()
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        break
+            raise ValueError(f"{what} {str(path)!r} is locked by {str(lock)!r}: another run is writing it, or one was "
+                             "killed; delete the lock file if no run is") from None
     else:
-        raise ValueError(f"{what} {str(path)!r}: could not take the lock {str(lock)!r}")
+        while True:
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise ValueError(f"{what} {str(path)!r} is being written by another run (process {holder}); wait "
+                                 "for it to finish, or give another file") from None
+            try:  # the holder before us may have removed the file between our open and our lock: lock the new one
+                same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
     try:
         yield path
     finally:
         with contextlib.suppress(OSError):
-            if lock.read_text().strip() == str(os.getpid()):
-                lock.unlink()
+            os.unlink(lock)  # while still holding it: a run that opened the old file sees it gone and retries
+        os.close(fd)
 
 
 def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
@@ -129,7 +132,7 @@ def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
     except OSError as e:
         raise ValueError(f"{what} {str(path)!r}: cannot create its folder ({e.strerror})") from None
     try:
-        fd, probe = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".part")
     except OSError as e:
         raise ValueError(f"{what} {str(path)!r}: cannot write into {str(path.parent)!r} ({e.strerror})") from None
     os.close(fd)
