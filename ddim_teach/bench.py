@@ -131,18 +131,24 @@ SAMPLER_VARIANTS = (
 def sampler_variants(model, schedule, clf, n=512, seed=0):
     """The quality bar's figures for deterministic samplers of at most 50 model calls, same x_T for all.
 
-    Returns [(label, mnist_fd, confident_share, mean max-probability)].
+    Returns [(label, mnist_fd, confident_share, mean max-probability, paired)], where ``paired`` is the difference of
+    this row's FD to the first row's with its 95 % paired bootstrap interval
+    (:func:`ddim_teach.metrics.fd_difference_interval`: the same x_T, so the noise the rows share cancels).
     """
     ref, _ = real_sets(min(n, n_heldout()), seed)
+    ref_feats = metrics.features(clf, ref)
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
-    rows = []
+    rows, first = [], None
     for label, kw in SAMPLER_VARIANTS:
         kw = {"steps": 50, **kw}
         clip = kw.pop("clip_sample", False)  # clipping belongs to the denoiser, not the sampler
         net = Denoiser(model, schedule, clip_sample=True) if clip else model
         x = samplers.sample(net, schedule, x_T, **kw, eta=0.0, record_every=None, progress=False).final
-        probs = metrics.probabilities(clf, x)
-        rows.append((label, metrics.mnist_fd(clf, x, ref), metrics.confidence(probs), float(probs.max(1).values.mean())))
+        probs, feats = metrics.probabilities(clf, x), metrics.features(clf, x)
+        first = feats if first is None else first
+        paired = metrics.fd_difference_interval(feats, first, ref_feats, seed=seed)
+        rows.append((label, metrics.frechet_distance(feats, ref_feats), metrics.confidence(probs),
+                     float(probs.max(1).values.mean()), paired))
     return rows
 
 
@@ -327,9 +333,11 @@ def main(argv=None):
     if a.samplers:
         n = a.n or 512
         print(f"n = {n}, same x_T; reference: {min(n, held_out)} held-out digits")
-        print("| sampler | MNIST-FD | p > 0.9 | mean max-probability |\n|---|---|---|---|")
-        for label, fd, conf, pmax in sampler_variants(model, schedule, clf, n):
-            print(f"| {label} | {fd:.2f} | {100 * conf:.1f} % | {pmax:.3f} |", flush=True)
+        print("| sampler | MNIST-FD | p > 0.9 | mean max-probability | FD minus the first row's, paired [95 %] |\n"
+              "|---|---|---|---|---|")
+        for label, fd, conf, pmax, (d, lo, hi) in sampler_variants(model, schedule, clf, n):
+            print(f"| {label} | {fd:.2f} | {100 * conf:.1f} % | {pmax:.3f} | {d:+.2f} [{lo:+.2f}, {hi:+.2f}] |",
+                  flush=True)
         return
     if a.solvers:
         n = a.n or 512

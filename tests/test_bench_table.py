@@ -29,3 +29,15 @@ def test_read_markdown_reads_the_recorded_table():
 def test_read_markdown_refuses_what_is_not_a_table(text):
     with pytest.raises(ValueError, match="MNIST-FD table"):
         bench.read_markdown(text)
+
+
+@pytest.mark.slow
+def test_sampler_variants_carry_paired_differences_to_the_first_row():
+    from ddim_teach import bench
+    from ddim_teach.pretrained import load_classifier, load_pretrained
+    model, s = load_pretrained()
+    rows = bench.sampler_variants(model, s, load_classifier(), n=8)
+    assert [r[0] for r in rows] == [label for label, _ in bench.SAMPLER_VARIANTS]
+    assert rows[0][4] == (0.0, 0.0, 0.0)                   # the first row against itself
+    for label, fd, conf, pmax, (d, lo, hi) in rows[1:]:
+        assert lo <= d <= hi and abs(d - (fd - rows[0][1])) < 1e-9
