@@ -152,6 +152,33 @@ def sampler_variants(model, schedule, clf, n=512, seed=0):
     return rows
 
 
+SAMPLERS_HEADER = ("| sampler | MNIST-FD | p > 0.9 | mean max-probability | FD minus the first row's, paired [95 %] |\n"
+                   "|---|---|---|---|---|")
+
+
+def samplers_markdown_row(label, fd, conf, pmax, paired) -> str:
+    d, lo, hi = paired
+    return f"| {label} | {fd:.2f} | {100 * conf:.1f} % | {pmax:.3f} | {d:+.2f} [{lo:+.2f}, {hi:+.2f}] |"
+
+
+def read_samplers_markdown(text: str) -> dict:
+    """The inverse of the ``--samplers`` table (e.g. as recorded in docs/RESULTS.md): ``{label: (fd, paired)}``
+    with ``paired`` = (difference to the first row, low, high). Notebooks read the recorded numbers with this."""
+    head = SAMPLERS_HEADER.splitlines()[0]
+    if head not in text:
+        raise ValueError("no --samplers table here: expected the header line that bench --samplers prints")
+    rows = {}
+    for line in text[text.index(head):].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.fullmatch(r"([-+][\d.]+) \[([-+][\d.]+), ([-+][\d.]+)\]", cells[4])
+        if m is None:
+            raise ValueError(f"cannot read the paired difference {cells[4]!r} of row {cells[0]!r}")
+        rows[cells[0]] = (float(cells[1]), tuple(float(v) for v in m.groups()))
+    return rows
+
+
 CALLS = (5, 8, 10, 15, 20, 50)
 SOLVERS = (  # (label, method, spacing): DDIM and DPM-Solver++(2M) take one model call a step, Heun two (less one)
     ("DDIM η=0, trailing", "ddim", "trailing"),
@@ -333,11 +360,9 @@ def main(argv=None):
     if a.samplers:
         n = a.n or 512
         print(f"n = {n}, same x_T; reference: {min(n, held_out)} held-out digits")
-        print("| sampler | MNIST-FD | p > 0.9 | mean max-probability | FD minus the first row's, paired [95 %] |\n"
-              "|---|---|---|---|---|")
-        for label, fd, conf, pmax, (d, lo, hi) in sampler_variants(model, schedule, clf, n):
-            print(f"| {label} | {fd:.2f} | {100 * conf:.1f} % | {pmax:.3f} | {d:+.2f} [{lo:+.2f}, {hi:+.2f}] |",
-                  flush=True)
+        print(SAMPLERS_HEADER)
+        for row in sampler_variants(model, schedule, clf, n):
+            print(samplers_markdown_row(*row), flush=True)
         return
     if a.solvers:
         n = a.n or 512

@@ -15,9 +15,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from . import checks, formulas
-from .schedules import Schedule
-
 from .formulas import VARIANCES  # the decoder's sigma_t^2: beta_tilde_t or beta_t (DDPM Sec. 3.2)
+from .schedules import Schedule
 
 
 def elbo_weights(schedule: Schedule, variance: str = "fixed_large") -> torch.Tensor:

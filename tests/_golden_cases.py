@@ -1,14 +1,15 @@
 """The sampler runs whose outputs are pinned by tests/golden/samplers.safetensors (see test_golden.py).
 
-Each case is a name and a function of (model, schedule, x_T, x0) that returns a dict of tensors. The file was
-written once, by ``python tests/_golden_cases.py --write``, with the samplers as they were before the package's
-core was redesigned; the test runs the same cases through today's API and demands the same tensors.
+Each case is a name and a function of (model, schedule, x_T, x0) that returns a dict of tensors. The files were
+written once, by this module's ``--write`` entry point as it stood at commit 02ebe80 (``git show
+02ebe80:tests/_golden_cases.py``), with the samplers as they were before the package's core was redesigned. The
+writer is gone from today's version on purpose: run now, it would record today's outputs and the test could no
+longer fail. The test runs the same cases through today's API and demands the same tensors.
 """
 from __future__ import annotations
 
 import torch
 
-from ddim_teach import samplers
 from ddim_teach.oracles import GaussianOracle
 
 BIG = ("xs", "x0_hats", "eps_hats", "noises")  # stored as SHA-256 of their bytes, the rest as tensors
@@ -19,11 +20,6 @@ def _traj(tr) -> dict:
     out = {k: getattr(tr, k) for k in FIELDS if getattr(tr, k, None) is not None}
     out["nfe"] = torch.tensor(tr.nfe)
     return out
-
-
-def _inv(res) -> dict:
-    # the inversion's result: the noise it reached, and every intermediate x (clean first)
-    return {"final": res.final if hasattr(res, "final") else res.x_T, "xs": res.xs}
 
 
 def digest(v: torch.Tensor) -> str:
@@ -82,28 +78,3 @@ def inputs():
     x_T = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     return model, s, x_T
 
-
-if __name__ == "__main__":
-    import sys
-    from pathlib import Path
-
-    from safetensors.torch import save_file
-    torch.set_num_threads(2)
-    assert "--write" in sys.argv
-    model, s, x_T = inputs()
-    out = {}
-    c = cases(lambda *a, **k: _traj(samplers.sample(*a, **k)), lambda *a, **k: _traj(samplers.ddim_invert(*a, **k)))
-    x0 = samplers.sample(model, s, x_T, steps=20).final  # a clean image to invert
-    for name, f in c.items():
-        for k, v in f(model, s, x_T, x0).items():
-            out[f"{name}/{k}"] = v.contiguous()
-    for name, f in oracle_cases(lambda *a, **k: _traj(samplers.sample(*a, **k))).items():
-        for k, v in f(s, x_T.double()).items():
-            out[f"{name}/{k}"] = v.contiguous()
-    import json
-    hashes = {k: digest(v) for k, v in out.items() if k.split("/")[1] in BIG}
-    small = {k: v for k, v in out.items() if k.split("/")[1] not in BIG}
-    path = Path(__file__).parent / "golden" / "samplers.safetensors"
-    save_file(small, str(path))
-    (path.parent / "samplers_sha256.json").write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n")
-    print(len(small), "tensors", path.stat().st_size, "bytes;", len(hashes), "hashes")

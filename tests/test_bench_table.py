@@ -41,3 +41,18 @@ def test_sampler_variants_carry_paired_differences_to_the_first_row():
     assert rows[0][4] == (0.0, 0.0, 0.0)                   # the first row against itself
     for label, fd, conf, pmax, (d, lo, hi) in rows[1:]:
         assert lo <= d <= hi and abs(d - (fd - rows[0][1])) < 1e-9
+
+
+def test_samplers_table_reads_back_what_bench_prints():
+    rows = [("plain", 15.6, 0.857, 0.953, (0.0, 0.0, 0.0)), ("clipped", 16.94, 0.852, 0.951, (1.334, -0.351, 3.02))]
+    text = "intro\n\n" + "\n".join([bench.SAMPLERS_HEADER] + [bench.samplers_markdown_row(*r) for r in rows]) + "\n\nmore"
+    got = bench.read_samplers_markdown(text)
+    assert got == {"plain": (15.6, (0.0, 0.0, 0.0)), "clipped": (16.94, (1.33, -0.35, 3.02))}
+    with pytest.raises(ValueError, match="no --samplers table here"):
+        bench.read_samplers_markdown("| sampler | MNIST-FD |")
+
+
+def test_the_recorded_samplers_table_reads():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "RESULTS.md").read_text()
+    rows = bench.read_samplers_markdown(text)
+    assert rows["DDIM η=0, S=50, trailing (the bar's setting)"][1] == (0.0, 0.0, 0.0) and len(rows) == 4
