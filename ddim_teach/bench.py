@@ -251,6 +251,43 @@ def solver_markdown(table, n, calls=CALLS) -> str:
     return "\n".join(lines + [""] + paired)
 
 
+def read_solver_markdown(text: str) -> tuple[int, dict, dict]:
+    """The inverse of :func:`solver_markdown`: ``(n, fds, paired)`` from the two tables it wrote (e.g. in
+    docs/RESULTS.md), where ``fds[label][calls] = (fd, low, high, nfe)`` (``nfe``: the calls the sampler really made,
+    ``calls`` unless the cell says otherwise) and ``paired[label][calls] = (difference, low, high)``; cells written
+    "–" are left out. Notebooks read the recorded table with this rather than retyping its numbers."""
+    head = re.search(r"MNIST-FD \(lower is better\) against model calls, n = (\d+),", text)
+    if head is None:
+        raise ValueError("no solver table here: expected the header line that bench.solver_markdown writes")
+    num = r"([+-]?\d+(?:\.\d+)?)"
+    cell = re.compile(rf"^{num} \[{num}, {num}\](?: \((\d+) calls, S=\d+\))?$")
+    fds, paired, calls, target = {}, {}, None, None
+    for line in text[head.start():].splitlines():
+        if line.startswith("Paired difference to"):
+            target = paired
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "sampler":
+            calls = [int(c.split()[0]) for c in cells[1:]]
+            target = fds if target is None else target
+        elif calls is not None and line.startswith("| ") and not line.startswith("|---"):
+            row = {}
+            for c, v in zip(calls, cells[1:]):
+                if v == "–":
+                    continue
+                m = cell.match(v)
+                if m is None:
+                    raise ValueError(f"cannot read the cell {v!r} of row {cells[0]!r}")
+                vals = (float(m.group(1)), float(m.group(2)), float(m.group(3)))
+                row[c] = vals + (int(m.group(4)) if m.group(4) else c,) if target is fds else vals
+            target[cells[0]] = row
+        elif target is paired and paired and not line.startswith("|"):
+            break
+    if not fds or not paired:
+        raise ValueError("the solver table lacks its FD rows or its paired rows")
+    return int(head.group(1)), fds, paired
+
+
 def markdown(table, floor, n, steps, etas) -> str:
     lines = [f"MNIST-FD (lower is better), n = {n} samples per cell; real-vs-real floor at n = {n}: **{floor:.2f}**", "",
              "| | " + " | ".join(f"S={S}" for S in steps) + " |", "|---|" + "---|" * len(steps)]

@@ -673,6 +673,69 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "after the last entry of the list the step goes to the clean image, ᾱ_prev = 1; alpha_bars[t − stride] "
               "with t − stride < 0 wraps around to the noisiest ᾱ",
         "zh": "列表最后一项之后，这一步走向干净图像，ᾱ_prev = 1；t − stride < 0 时 alpha_bars[t − stride] 会绕回到噪声最大的 ᾱ"},
+    # chapter 9: the half log-SNR, DPM-Solver++(2M), the Karras grid
+    "mistake.h_full_log_snr.label": {
+        "en": "h from the whole log-SNR, log(ᾱ/(1 − ᾱ)): twice the step",
+        "zh": "用完整的 log-SNR，即 log(ᾱ/(1 − ᾱ)) 计算 h：步长成了两倍"},
+    "mistake.h_full_log_snr.hint": {
+        "en": "DPM-Solver's λ is half the log-SNR: λ = log(√ᾱ/√(1 − ᾱ)) = ½ log(ᾱ/(1 − ᾱ)), so that σ = e^(−λ).",
+        "zh": "DPM-Solver 的 λ 是 log-SNR 的一半：λ = log(√ᾱ/√(1 − ᾱ)) = ½ log(ᾱ/(1 − ᾱ))，这样 σ = e^(−λ)。"},
+    "mistake.h_sign_flipped.label": {
+        "en": "h = λ_t − λ_prev: the sign flipped",
+        "zh": "h = λ_t − λ_prev：符号反了"},
+    "mistake.h_sign_flipped.hint": {
+        "en": "sampling goes towards less noise, where λ grows: h = λ(ᾱ_prev) − λ(ᾱ_t) > 0.",
+        "zh": "采样朝噪声更小的方向走，λ 随之增大：h = λ(ᾱ_prev) − λ(ᾱ_t) > 0。"},
+    "mistake.lambda_no_sqrt_below.label": {
+        "en": "λ = log(√ᾱ/(1 − ᾱ)): the square root missing below",
+        "zh": "λ = log(√ᾱ/(1 − ᾱ))：分母漏了平方根"},
+    "mistake.lambda_no_sqrt_below.hint": {
+        "en": "x_t = √ᾱ x₀ + √(1 − ᾱ) ε: λ is the log of the ratio of the two standard deviations, √ᾱ and √(1 − ᾱ).",
+        "zh": "x_t = √ᾱ x₀ + √(1 − ᾱ) ε：λ 是两个标准差 √ᾱ 与 √(1 − ᾱ) 之比的对数。"},
+    "mistake.r_inverted.label": {
+        "en": "r = h/h_last: the ratio of the step lengths inverted",
+        "zh": "r = h/h_last：两步步长之比倒过来了"},
+    "mistake.r_inverted.hint": {
+        "en": "r = h_last/h compares the previous step with this one; the correction (x̂₀ − x̂₀_last)/(2r) is the slope "
+              "of x̂₀ in λ times h/2.",
+        "zh": "r = h_last/h 是上一步与这一步之比；修正项 (x̂₀ − x̂₀_last)/(2r) 是 x̂₀ 对 λ 的斜率乘以 h/2。"},
+    "mistake.x0_hats_swapped.label": {
+        "en": "the previous step's x̂₀ and this step's x̂₀ swapped",
+        "zh": "上一步的 x̂₀ 与这一步的 x̂₀ 对调了"},
+    "mistake.x0_hats_swapped.hint": {
+        "en": "D extrapolates from the last x̂₀ through this one: (1 + 1/(2r)) x̂₀ − x̂₀_last/(2r), the newer estimate "
+              "weighted more.",
+        "zh": "D 由上一个 x̂₀ 经过这一个 x̂₀ 外推：(1 + 1/(2r)) x̂₀ − x̂₀_last/(2r)，较新的估计权重更大。"},
+    "mistake.exp_plus_h.label": {
+        "en": "e^(+h) where e^(−h) belongs",
+        "zh": "该用 e^(−h) 的地方用了 e^(+h)"},
+    "mistake.exp_plus_h.hint": {
+        "en": "the exact solution carries α_prev (1 − e^(−h)) = α_prev − α_t σ_prev/σ_t, which is 0 for h = 0.",
+        "zh": "精确解中的系数是 α_prev (1 − e^(−h)) = α_prev − α_t σ_prev/σ_t，h = 0 时为 0。"},
+    "mistake.first_order_only.label": {
+        "en": "x̂₀_last ignored: the first-order step (DDIM), not the second-order one",
+        "zh": "忽略了 x̂₀_last：这是一阶的一步（DDIM），不是二阶的"},
+    "mistake.first_order_only.hint": {
+        "en": "2M uses the previous step's x̂₀ to make x̂₀ linear in λ over the step: D = (1 + 1/(2r)) x̂₀ − x̂₀_last/(2r).",
+        "zh": "2M 用上一步的 x̂₀ 让 x̂₀ 在这一步内对 λ 呈线性：D = (1 + 1/(2r)) x̂₀ − x̂₀_last/(2r)。"},
+    "mistake.sigma_spaced_linearly.label": {
+        "en": "σ spaced linearly, not in σ^(1/ρ)",
+        "zh": "σ 按线性等距排列，而不是按 σ^(1/ρ) 等距"},
+    "mistake.sigma_spaced_linearly.hint": {
+        "en": "the grid is uniform in σ^(1/ρ), then raised to the power ρ: that crowds the steps towards σ_min.",
+        "zh": "网格在 σ^(1/ρ) 中等距，再取 ρ 次方：这样步子会向 σ_min 聚集。"},
+    "mistake.rho_inverted.label": {
+        "en": "ρ and 1/ρ swapped",
+        "zh": "ρ 与 1/ρ 对调了"},
+    "mistake.rho_inverted.hint": {
+        "en": "take σ^(1/ρ) of the two ends, space those evenly, then raise the points to the power ρ.",
+        "zh": "先对两端取 σ^(1/ρ)，在其间等距取点，再把这些点取 ρ 次方。"},
+    "mistake.grid_ascending.label": {
+        "en": "the n levels in ascending order",
+        "zh": "n 个噪声水平按升序排列"},
+    "mistake.grid_ascending.hint": {
+        "en": "sampling starts at the noisiest level: σ_max first, σ_min last, then 0.",
+        "zh": "采样从噪声最大的水平开始：先 σ_max，最后 σ_min，然后是 0。"},
     # fonts
     "font.missing": {
         "en": "No Chinese font found: Chinese text in figures will show as boxes. Install one with "

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
 JSON = ROOT / "docs" / "notebook_times.json"
 ORDER = ["00_index", "01_forward_process", "02_ddpm", "03_ddim_derivation", "04_ddpm_vs_ddim",
-         "05_x0_and_consistency", "06_ode_view", "07_inversion_interpolation", "08_pitfalls_clinic", "lecture_explorer"]
+         "05_x0_and_consistency", "06_ode_view", "07_inversion_interpolation", "08_pitfalls_clinic", "09_solvers_after_ddim",
+         "lecture_explorer"]
 
 
 def fmt(sec: float) -> str:
@@ -81,8 +82,8 @@ def write_tables(data: dict) -> None:
     readme = "".join(lines)
     lecture1 = t["01_forward_process"] + t["02_ddpm"]
     body = (f"- **Timings** (whole notebook, kernel start included, {data['threads']} threads, measured {data['date']} "
-            f"with `scripts/time_notebooks.py`): " + ", ".join(fmt(t[n]) for n in ORDER[1:9]) +
-            f" for notebooks 1–8; lecture 1 (notebooks 1 and 2) is {fmt(lecture1)} of computing. "
+            f"with `scripts/time_notebooks.py`): " + ", ".join(fmt(t[n]) for n in ORDER[1:10]) +
+            f" for notebooks 1–9; lecture 1 (notebooks 1 and 2) is {fmt(lecture1)} of computing. "
             "Details and the benchmark figures are in `docs/RESULTS.md`.\n")
     readme = _replace_between(readme, "readme", body)
     (ROOT / "README.md").write_text(readme)

@@ -56,3 +56,30 @@ def test_the_recorded_samplers_table_reads():
     text = (Path(__file__).resolve().parents[1] / "docs" / "RESULTS.md").read_text()
     rows = bench.read_samplers_markdown(text)
     assert rows["DDIM η=0, S=50, trailing (the bar's setting)"][1] == (0.0, 0.0, 0.0) and len(rows) == 4
+
+
+def test_solver_table_reads_back_what_bench_prints():
+    calls = (5, 10)
+    table = {("DDIM η=0, trailing", 5): (5, 5, 72.681, 62.55, 82.81, (57.08, 48.38, 65.77)),
+             ("DDIM η=0, trailing", 10): (10, 10, 29.74, 23.29, 36.19, (-1.5, -2.25, -0.75)),
+             ("Heun, Karras ρ = 7", 5): (3, 5, 3582.5, 3489.04, 3675.96, (3566.9, 3473.13, 3660.67)),
+             ("Heun, Karras ρ = 7", 10): (5, 9, 63.53, 51.55, 75.5, None)}
+    n, fds, paired = bench.read_solver_markdown("intro\n\n" + bench.solver_markdown(table, 512, calls) + "\n\nafter")
+    assert n == 512
+    assert fds["DDIM η=0, trailing"] == {5: (72.68, 62.55, 82.81, 5), 10: (29.74, 23.29, 36.19, 10)}
+    assert fds["Heun, Karras ρ = 7"][10] == (63.53, 51.55, 75.5, 9)           # the cell that says "(9 calls, S=5)"
+    assert "DPM-Solver++(2M), trailing" in fds and fds["DPM-Solver++(2M), trailing"] == {}   # an absent row: all "–"
+    assert paired["DDIM η=0, trailing"][10] == (-1.5, -2.25, -0.75)
+    assert 10 not in paired["Heun, Karras ρ = 7"] and paired["Heun, Karras ρ = 7"][5][0] == 3566.9
+
+
+def test_the_recorded_solver_table_reads():
+    n, fds, paired = bench.read_solver_markdown((Path(__file__).resolve().parents[1] / "docs" / "RESULTS.md").read_text())
+    assert n == 512 and set(fds) == set(paired) == {label for label, _, _ in bench.SOLVERS}
+    assert paired["DDIM η=0, trailing"][50] == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("text", ["", "MNIST-FD (lower is better) against model calls, n = 512, x\n"])
+def test_read_solver_markdown_refuses_what_is_not_a_table(text):
+    with pytest.raises(ValueError):
+        bench.read_solver_markdown(text)

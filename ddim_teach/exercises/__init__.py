@@ -257,7 +257,7 @@ def _agrees_with(ex: Exercise, m: Mistake, cases, outs) -> bool:
 
 # --------------------------------------------------------------------------------------------- chapters
 
-CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 9))
+CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 10))
 UNAVAILABLE: dict[str, str] = {}   # chapter -> the course-extra module it needs and this environment lacks
 for _mod in CHAPTERS:
     try:
