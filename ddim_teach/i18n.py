@@ -710,8 +710,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "e^(+h) where e^(−h) belongs",
         "zh": "该用 e^(−h) 的地方用了 e^(+h)"},
     "mistake.exp_plus_h.hint": {
-        "en": "the exact solution carries α_prev (1 − e^(−h)) = α_prev − α_t σ_prev/σ_t, which is 0 for h = 0.",
-        "zh": "精确解中的系数是 α_prev (1 − e^(−h)) = α_prev − α_t σ_prev/σ_t，h = 0 时为 0。"},
+        "en": "the exact solution carries √ᾱ_prev (1 − e^(−h)), which is 0 for h = 0 and √ᾱ_prev for a step to the data "
+              "(h = ∞).",
+        "zh": "精确解中的系数是 √ᾱ_prev (1 − e^(−h))：h = 0 时为 0，走到数据（h = ∞）时为 √ᾱ_prev。"},
     "mistake.first_order_only.label": {
         "en": "x̂₀_last ignored: the first-order step (DDIM), not the second-order one",
         "zh": "忽略了 x̂₀_last：这是一阶的一步（DDIM），不是二阶的"},
@@ -722,8 +723,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "σ spaced linearly, not in σ^(1/ρ)",
         "zh": "σ 按线性等距排列，而不是按 σ^(1/ρ) 等距"},
     "mistake.sigma_spaced_linearly.hint": {
-        "en": "the grid is uniform in σ^(1/ρ), then raised to the power ρ: that crowds the steps towards σ_min.",
-        "zh": "网格在 σ^(1/ρ) 中等距，再取 ρ 次方：这样步子会向 σ_min 聚集。"},
+        "en": "the grid is uniform in σ^(1/ρ), then raised to the power ρ: that makes the steps short in σ near σ_min.",
+        "zh": "网格在 σ^(1/ρ) 中等距，再取 ρ 次方：这样在 σ_min 附近，步长（以 σ 计）很短。"},
     "mistake.rho_inverted.label": {
         "en": "ρ and 1/ρ swapped",
         "zh": "ρ 与 1/ρ 对调了"},

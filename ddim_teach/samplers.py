@@ -91,7 +91,9 @@ def dpm_solver_pp_2m_step(x_t, x0_hat, alpha_bar_t, alpha_bar_prev, x0_hat_last=
     In the half log-SNR λ (:func:`ddim_teach.formulas.half_log_snr`) the probability-flow ODE is semi-linear,
     and its exact solution over a step of length h = λ_prev - λ_t, with x0_hat held at D over the step, is::
 
-        x_prev = (σ_prev / σ_t) x_t + α_prev (1 - e^(-h)) D,       α = sqrt(ᾱ), σ = sqrt(1 - ᾱ)
+        x_prev = sqrt((1 - ᾱ_prev) / (1 - ᾱ_t)) x_t + sqrt(ᾱ_prev) (1 - e^(-h)) D
+
+    (the papers write α_t = sqrt(ᾱ_t) and σ_t = sqrt(1 - ᾱ_t), so the first factor is their σ_prev / σ_t).
 
     With D = x0_hat this is first order and *is* DDIM's η = 0 step (eq. 12). Given the previous step's
     ``x0_hat_last``, made at level ``alpha_bar_last``, the multistep second-order method makes x0_hat linear in λ:
@@ -331,8 +333,11 @@ def sample_dpm_solver_pp_2m(denoiser: Denoiser, x_T, timesteps, *, callback=None
     """DPM-Solver++(2M) (:func:`dpm_solver_pp_2m_step`) down the descending ``timesteps``: one model call a step.
 
     The first step is first order (there is no previous x0_hat yet), and so is the last (to ᾱ = 1, where h = ∞);
-    every other step is second order. This is diffusers' ``DPMSolverMultistepScheduler(algorithm_type=
-    "dpmsolver++", solver_order=2)`` with its default ``final_sigmas_type="zero"``, step for step."""
+    every other step is second order. On the same timesteps this is diffusers' ``DPMSolverMultistepScheduler(
+    algorithm_type="dpmsolver++", solver_order=2)`` with its default ``final_sigmas_type="zero"``, step for step
+    (tests/test_dpm_solver.py, with diffusers' ``timestep_spacing="trailing"``; its default "linspace" places the
+    steps elsewhere). On the 'logsnr' and 'karras' placements diffusers steps with the unrounded σ's, this loop
+    with the ᾱ of the rounded timesteps, so there the two differ by that rounding."""
     ts = _check_loop(denoiser, x_T, timesteps, callback)
     alpha_bars = denoiser.schedule.alpha_bars
     alpha_bar_prevs = formulas.alpha_bar_prevs(alpha_bars, ts)

@@ -275,12 +275,14 @@ def sigma_timesteps(schedule: Schedule, steps: int, spacing: str = "karras", rho
     σ_min = σ(0):
 
     * ``karras``: σ_i = (σ_max^(1/ρ) + i/(S-1) (σ_min^(1/ρ) - σ_max^(1/ρ)))^ρ, Karras et al. 2022, eq. 5 (ρ = 7):
-      uniform in σ^(1/ρ), so the steps crowd towards σ_min, where the last steps set the error;
+      uniform in σ^(1/ρ), so the steps are short in σ near σ_min, where the last steps set the error (in log σ
+      they are the longest there);
     * ``logsnr``: uniform in log σ = -λ, the half log-SNR in which DPM-Solver integrates (Lu et al. 2022).
 
     The network takes integer t, so each σ_i goes to the timestep whose σ is nearest in log σ (the solver then
     uses that timestep's exact ᾱ, so the network and the solver agree; the grid itself moves by up to half a
-    timestep in log σ). Near t = 0 neighbouring timesteps are far apart in σ, so a large S can map two σ_i to one
+    timestep in log σ). These are the timesteps of diffusers' ``use_karras_sigmas`` / ``use_lu_lambdas``;
+    diffusers' solvers then step with the unrounded σ's. Near t = 0 neighbouring timesteps are far apart in σ, so a large S can map two σ_i to one
     t: that is refused, with the largest S that works. After the last entry (t = 0) a sampler goes to σ = 0.
     """
     if not isinstance(schedule, Schedule):

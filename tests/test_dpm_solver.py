@@ -65,12 +65,13 @@ def _diffusers_run(model, schedule, x_T, S):
     ref = DPMSolverMultistepScheduler(num_train_timesteps=schedule.T, trained_betas=schedule.betas.numpy(),
                                       algorithm_type="dpmsolver++", solver_order=2, timestep_spacing="trailing")
     ref.set_timesteps(S)
-    x = x_T.clone()
+    x, states = x_T.clone(), []
     for t in ref.timesteps:
         with torch.no_grad():
             eps = model(x, torch.full((x.shape[0],), int(t)))
         x = ref.step(eps, t, x).prev_sample
-    return ref.timesteps, x
+        states.append(x)
+    return ref.timesteps, x, states
 
 
 @pytest.mark.parametrize("S", [5, 10, 20])
@@ -78,10 +79,15 @@ def test_matches_diffusers_on_the_mixture_oracle(schedule, S):
     pytest.importorskip("diffusers")
     o = oracles.GaussianMixtureOracle.default(schedule)
     x_T = torch.randn(64, 2, generator=torch.Generator().manual_seed(S))
-    ts, ref = _diffusers_run(o, schedule, x_T, S)
+    ts, ref, ref_states = _diffusers_run(o, schedule, x_T, S)
     ours_ts = schedules.timesteps(schedule.T, S, "trailing")
     assert ours_ts.tolist() == ts.tolist()
-    ours = samplers.sample_dpm_solver_pp_2m(Denoiser(o, schedule), x_T, ours_ts)
+    states = []
+    ours = samplers.sample_dpm_solver_pp_2m(Denoiser(o, schedule), x_T, ours_ts,
+                                            callback=lambda st: states.append(st.x_prev))
+    assert len(states) == len(ref_states) == S
+    for i, (a, b) in enumerate(zip(states, ref_states)):     # step for step, not only the final sample
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4, msg=lambda m: f"step {i}: {m}")
     torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4)
     # and the check can fail: DDIM with the same calls is clearly different
     ddim = samplers.sample_ddim(Denoiser(o, schedule), x_T, ours_ts)
@@ -93,7 +99,7 @@ def test_matches_diffusers_on_the_shipped_model():
     from ddim_teach.pretrained import load_pretrained
     model, s = load_pretrained()
     x_T = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    ts, ref = _diffusers_run(model, s, x_T, 10)
+    ts, ref, _ = _diffusers_run(model, s, x_T, 10)
     ours = samplers.sample(model, s, x_T, steps=10, method="dpm_solver_pp_2m", record_every=None).final
     torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4)
 

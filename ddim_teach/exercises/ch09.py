@@ -1,7 +1,7 @@
 """Chapter 9 exercises: the half log-SNR and a step's h, the DPM-Solver++(2M) update, and Karras et al.'s σ grid.
 
 ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). λ = log(√ᾱ / √(1 − ᾱ)) is *half* the log-SNR (DPM-Solver's λ);
-σ is the ODE's σ = √(1 − ᾱ)/√ᾱ = e^(−λ) (Karras et al.'s σ), not DDIM's noise std. Scalars are 0-dim float64 tensors.
+σ is the ODE's σ = √(1 − ᾱ)/√ᾱ = e^(−λ) (Karras et al.'s σ), not DDIM's noise std nor DPM-Solver's σ_t = √(1 − ᾱ). Scalars are 0-dim float64 tensors.
 The references call :mod:`ddim_teach.formulas` and :func:`ddim_teach.samplers.dpm_solver_pp_2m_step`.
 """
 from __future__ import annotations
@@ -102,7 +102,8 @@ register(Exercise(
     reference=_2m_reference, cases=_2m_cases,
     mistakes=(mistake("r_inverted", _2m_r_inverted), mistake("x0_hats_swapped", _2m_swapped),
               mistake("exp_plus_h", _2m_exp_plus_h), mistake("first_order_only", _2m_first_order)),
-    doc="DPM-Solver++(2M): x_prev = (σ_prev/σ_t) x_t + α_prev (1 − e^(−h)) D, D = (1 + 1/(2r)) x̂₀ − x̂₀_last/(2r)",
+    doc="DPM-Solver++(2M): x_prev = √((1 − ᾱ_prev)/(1 − ᾱ_t)) x_t + √ᾱ_prev (1 − e^(−h)) D, "
+        "D = (1 + 1/(2r)) x̂₀ − x̂₀_last/(2r)",
 ))
 
 
