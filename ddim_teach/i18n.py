@@ -106,16 +106,42 @@ STRINGS: dict[str, dict[str, str]] = {
                               "zh": "✗ {name}：尚未实现——请在上面的单元格里写出 {name} 的函数体，然后重新运行本单元格。"},
     "check.not_callable": {"en": "✗ {name}: expected a function {signature}, got {got}",
                            "zh": "✗ {name}：需要一个函数 {signature}，收到的是 {got}"},
-    "check.raised": {"en": "✗ {name} raised {error} (case \"{case}\"). Signature: {signature}",
-                     "zh": "✗ {name} 抛出了 {error}（用例“{case}”）。函数签名：{signature}"},
+    "check.raised": {"en": "✗ {name} raised {error} (case \"{case}\"){where}. Signature: {signature}",
+                     "zh": "✗ {name} 抛出了 {error}（用例“{case}”）{where}。函数签名：{signature}"},
+    "origin.yours": {"en": ", in your {func}, line {line}", "zh": "，位于你的 {func} 第 {line} 行"},
+    "origin.helper": {"en": ", in {func} (line {line}), which your {name} calls",
+                      "zh": "，位于你的 {name} 所调用的 {func}（第 {line} 行）"},
+    "origin.package": {"en": ", inside the package ({file}, line {line}, in {func}): look at what your code passes to it",
+                       "zh": "，发生在软件包内部（{file} 第 {line} 行，{func}）：检查你的代码传给它的参数"},
+    "check.helper_not_implemented": {
+        "en": "✗ {name}: {helper}, which {name} calls, is not implemented yet{message}. Write it, run its cell, "
+              "then run this one again.",
+        "zh": "✗ {name}：它调用的 {helper} 尚未实现{message}。先写好它并运行它的单元格，再重新运行本单元格。"},
+    "check.in_place": {
+        "en": "✗ {name} changed its input `{arg}` in place (case \"{case}\"): the caller's tensor must stay as it was; "
+              "compute a new one (x = x + …, not x += … or x.mul_(…)).",
+        "zh": "✗ {name} 原地修改了输入 `{arg}`（用例“{case}”）：调用者的张量必须保持原样；请计算一个新张量"
+              "（写 x = x + …，而不是 x += … 或 x.mul_(…)）。"},
+    "check.time_limit": {
+        "en": "✗ {name}: case \"{case}\" took more than {seconds} s and was stopped. Look for a loop that does not "
+              "end, or work repeated for every element.",
+        "zh": "✗ {name}：用例“{case}”运行超过 {seconds} s，已被中止。检查是否有不会结束的循环，或对每个元素重复的计算。"},
     "check.problem": {"en": "✗ {name} {problem} (case \"{case}\").",
                       "zh": "✗ {name}：{problem}（用例“{case}”）。"},
-    "check.where": {"en": "first difference: case \"{case}\", {reason}",
-                    "zh": "第一处差异：用例“{case}”，{reason}"},
+    "check.where": {"en": "largest difference: case \"{case}\", {reason}",
+                    "zh": "差异最大处：用例“{case}”，{reason}"},
+    "check.cases": {"en": "{k} of {n} cases ({labels})", "zh": "{n} 个用例中的 {k} 个（{labels}）"},
+    "check.partial_all": {
+        "en": "✗ {name}: fails on {fails}; on those it behaves like \"{label}\". Hint: {hint} ({where})",
+        "zh": "✗ {name}：未通过{fails}；在这些用例上，它的表现像是“{label}”。提示：{hint}（{where}）"},
+    "check.partial_some": {
+        "en": "✗ {name}: fails on {fails}; on {on} it behaves like \"{label}\", on the others it differs otherwise. "
+              "Hint: {hint} ({where})",
+        "zh": "✗ {name}：未通过{fails}；其中在{on}上，它的表现像是“{label}”，其余用例另有差异。提示：{hint}（{where}）"},
     "check.mistake": {"en": "✗ {name}: looks like \"{label}\". Hint: {hint} ({where})",
                       "zh": "✗ {name}：看起来是“{label}”。提示：{hint}（{where}）"},
-    "check.differs": {"en": "✗ {name}: differs from the reference on {bad} of {n} cases; {where}.",
-                      "zh": "✗ {name}：在 {n} 个用例中有 {bad} 个与参考实现不同；{where}。"},
+    "check.differs": {"en": "✗ {name}: differs from the reference on {fails}; {where}.",
+                      "zh": "✗ {name}：在{fails}上与参考实现不同；{where}。"},
     # exercises: why an answer cannot be compared (the _Problem messages)
     "problem.none": {"en": "returned None — did you forget `return`?",
                      "zh": "返回了 None——是不是忘了写 `return`？"},
@@ -128,6 +154,8 @@ STRINGS: dict[str, dict[str, str]] = {
                       "zh": "返回的形状为 {got}{where}，应为 {expected}"},
     "problem.dtype": {"en": "returned dtype {got}{where}, expected {expected} (keep the inputs' dtype)",
                       "zh": "返回的 dtype 为 {got}{where}，应为 {expected}（请保持输入的 dtype）"},
+    "problem.rounding": {"en": " (a difference at float32's rounding level: compute in float64, the inputs' dtype)",
+                         "zh": "（差异处于 float32 的舍入误差量级：请用 float64，即输入的 dtype 计算）"},
     "problem.count": {"en": "returned {got} values{where}, expected {expected}",
                       "zh": "返回了 {got} 个值{where}，应为 {expected} 个"},
     # ddim_teach.mistakes: each named mistake's label (what went wrong) and hint (where to look), by name.
@@ -354,11 +382,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "(1 − ᾱ_prev)/(1 − ᾱ_t) 上漏了平方根"},
     "mistake.missing_sqrt_ratio.hint": {"en": "eq. 16 takes the square root of both factors", "zh": "式 16 对两个因子都开平方"},
     "mistake.ddim_sigma_alpha_for_alpha_bar.label": {
-        "en": "DDPM's one-step α_t = ᾱ_t/ᾱ_prev used where ᾱ_t is meant (in 1 − ᾱ_t)",
-        "zh": "该用 ᾱ_t 的地方（1 − ᾱ_t 中）用了 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev"},
+        "en": "σ_t = η·√(1 − ᾱ_prev), the widely copied shortcut (also what DDPM's one-step α_t = ᾱ_t/ᾱ_prev in "
+              "place of ᾱ_t gives)",
+        "zh": "σ_t = η·√(1 − ᾱ_prev)，流传很广的简写（把 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev 当作 ᾱ_t 代入，得到的也是它）"},
     "mistake.ddim_sigma_alpha_for_alpha_bar.hint": {
-        "en": "the DDIM paper's α_t is DDPM's cumulative ᾱ_t; the step's own α appears only in the ratio ᾱ_t/ᾱ_prev",
-        "zh": "DDIM 论文的 α_t 就是 DDPM 的累积 ᾱ_t；这一步自己的 α 只出现在比值 ᾱ_t/ᾱ_prev 中"},
+        "en": "eq. 16 has two factors, √((1 − ᾱ_prev)/(1 − ᾱ_t)) and √(1 − ᾱ_t/ᾱ_prev), with the DDIM paper's α = DDPM's "
+              "cumulative ᾱ; √(1 − ᾱ_prev) is the whole noise level of x_prev, not the part a step adds",
+        "zh": "式 16 有两个因子：√((1 − ᾱ_prev)/(1 − ᾱ_t)) 与 √(1 − ᾱ_t/ᾱ_prev)，其中 DDIM 论文的 α 就是 DDPM 的累积 ᾱ；"
+              "√(1 − ᾱ_prev) 是 x_prev 的全部噪声水平，而不是这一步加入的那部分"},
+    "mistake.eta_times_variance.label": {
+        "en": "η·β̃: η times the variance, without the square root",
+        "zh": "η·β̃：η 乘的是方差，而且没开平方根"},
+    "mistake.eta_times_variance.hint": {
+        "en": "σ_t = η·√β̃ (eq. 16): the square root of the posterior variance, then times η",
+        "zh": "σ_t = η·√β̃（式 16）：先对后验方差开平方根，再乘以 η"},
     "mistake.family_posterior_mean_no_sqrt.label": {
         "en": "a missing square root over 1 − ᾱ_prev − σ²",
         "zh": "1 − ᾱ_prev − σ² 上漏了平方根"},
@@ -469,6 +506,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "mistake.one_step_back.hint": {
         "en": "with S < T steps, the step from t skips to the next entry of the list, not to t − 1.",
         "zh": "步数 S < T 时，从 t 出发的一步跳到序列中的下一项，而不是 t − 1。"},
+    "mistake.one_step_back_wrapped.label": {
+        "en": "alpha_bars[t − 1]: one DDPM step instead of the next entry, and at t = 0 index −1, the noisiest ᾱ",
+        "zh": "alpha_bars[t − 1]：用了 DDPM 的一步而不是序列中的下一项；t = 0 时下标为 −1，取到了噪声最大的 ᾱ"},
+    "mistake.one_step_back_wrapped.hint": {
+        "en": "the step from t goes to the next entry of the list, and after the last entry to ᾱ = 1; a negative index "
+              "wraps around in Python instead of failing.",
+        "zh": "从 t 出发的一步走到序列中的下一项，最后一项之后走到 ᾱ = 1；Python 中的负下标会绕回到末尾，而不会报错。"},
     "mistake.own_alpha_bar.label": {"en": "each step's own ᾱ_t instead of the next one", "zh": "每一步用了自己的 ᾱ_t，而不是下一项的"},
     "mistake.own_alpha_bar.hint": {
         "en": "ᾱ_prev belongs to the timestep the step moves to: the next entry of the list.",
@@ -599,10 +643,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "mistake.no_direction.hint": {
         "en": "the deterministic step keeps the noise it has: add the direction term √(1 − ᾱ_next) ε̂",
         "zh": "确定性的一步保留原有的噪声：加上方向项 √(1 − ᾱ_next) ε̂"},
+    "mistake.slerp_no_fallback.label": {
+        "en": "no fallback where sin θ ≈ 0: 0/0 when z0 and z1 are (nearly) parallel",
+        "zh": "sin θ ≈ 0 时没有退路：z0 与 z1（几乎）平行时出现 0/0"},
+    "mistake.slerp_no_fallback.hint": {
+        "en": "where sin θ is tiny, use (1 − α) z0 + α z1, which slerp tends to there (and arccos needs its argument "
+              "clamped to [−1, 1]).",
+        "zh": "sin θ 很小时改用 (1 − α) z0 + α z1，slerp 在那里趋于它（而且 arccos 的参数要截断到 [−1, 1]）。"},
     "mistake.lerp.label": {"en": "linear interpolation (1 − α) z0 + α z1", "zh": "线性插值 (1 − α) z0 + α z1"},
     "mistake.lerp.hint": {
-        "en": "a straight line cuts inside the sphere; walk along the great circle through z0 and z1 instead",
-        "zh": "直线会穿进球面内部；应沿经过 z0 和 z1 的大圆走"},
+        "en": "a straight line cuts inside the sphere; walk along the great circle through z0 and z1 instead (a cos θ "
+              "not divided by both norms, clamped to 1, gives this line too)",
+        "zh": "直线会穿进球面内部；应沿经过 z0 和 z1 的大圆走（cos θ 没有除以两个范数、又被截断到 1 时，得到的也是这条直线）"},
     "mistake.nlerp.label": {
         "en": "linear interpolation rescaled to the interpolated norm (nlerp)",
         "zh": "线性插值后再缩放到插值的范数（nlerp）"},
@@ -734,6 +786,168 @@ STRINGS: dict[str, dict[str, str]] = {
     "mistake.grid_ascending.label": {
         "en": "the n levels in ascending order",
         "zh": "n 个噪声水平按升序排列"},
+    "mistake.grid_without_final_zero.label": {
+        "en": "the n levels without the final σ = 0",
+        "zh": "只有 n 个噪声水平，缺了最后的 σ = 0"},
+    "mistake.grid_without_final_zero.hint": {
+        "en": "the sampler's last step goes to σ = 0, the clean image: append 0 after the n levels (n + 1 values).",
+        "zh": "采样器的最后一步走到 σ = 0，即干净图像：在 n 个噪声水平之后再加一个 0（共 n + 1 个值）。"},
+    "mistake.q_sample_noise_no_sqrt.label": {
+        "en": "(1 − ᾱ_t) ε: the square root missing on the noise's factor",
+        "zh": "（1 − ᾱ_t）ε：噪声的系数漏了平方根"},
+    "mistake.q_sample_noise_no_sqrt.hint": {
+        "en": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε: both factors are standard deviations, so that their squares add up to 1",
+        "zh": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε：两个系数都是标准差，它们的平方和为 1"},
+    "mistake.q_sample_signal_no_sqrt.label": {
+        "en": "ᾱ_t x₀: the square root missing on the signal's factor",
+        "zh": "ᾱ_t x₀：信号的系数漏了平方根"},
+    "mistake.q_sample_signal_no_sqrt.hint": {
+        "en": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε: both factors are standard deviations, so that their squares add up to 1",
+        "zh": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε：两个系数都是标准差，它们的平方和为 1"},
+    "mistake.snr_log.label": {
+        "en": "log SNR returned where the SNR is meant",
+        "zh": "该返回 SNR 的地方返回了 log SNR"},
+    "mistake.snr_log.hint": {
+        "en": "SNR(t) = ᾱ_t/(1 − ᾱ_t) itself; plot it on a log axis rather than taking its log",
+        "zh": "SNR(t) 就是 ᾱ_t/(1 − ᾱ_t) 本身；要看对数，就用对数坐标轴画它，而不是取对数"},
+    "mistake.posterior_mean_alpha_is_alpha_bar.label": {
+        "en": "the formula's one-step α_t read as ᾱ_t (and β_t as 1 − ᾱ_t)",
+        "zh": "把公式里的单步 α_t 当成了 ᾱ_t（β_t 当成了 1 − ᾱ_t）"},
+    "mistake.posterior_mean_alpha_is_alpha_bar.hint": {
+        "en": "in DDPM eq. 7, α_t = 1 − β_t is one step's factor, ᾱ_t/ᾱ_prev; only the ᾱ's are cumulative",
+        "zh": "DDPM 式 7 中 α_t = 1 − β_t 是单步的系数，即 ᾱ_t/ᾱ_prev；只有 ᾱ 是累积的"},
+    "mistake.eq11_no_sqrt.label": {
+        "en": "β_t/(1 − ᾱ_t) in front of ε̂ where β_t/√(1 − ᾱ_t) belongs",
+        "zh": "ε̂ 前面写成了 β_t/(1 − ᾱ_t)，应为 β_t/√(1 − ᾱ_t)"},
+    "mistake.eq11_no_sqrt.hint": {
+        "en": "DDPM eq. 11: μ = (x_t − β_t/√(1 − ᾱ_t) ε̂)/√α_t; ε̂'s scale in x_t is √(1 − ᾱ_t)",
+        "zh": "DDPM 式 11：μ = (x_t − β_t/√(1 − ᾱ_t) ε̂)/√α_t；ε̂ 在 x_t 中的尺度是 √(1 − ᾱ_t)"},
+    "mistake.eta_inside_sqrt.label": {
+        "en": "√(η β̃): η put under the square root",
+        "zh": "√(η β̃)：把 η 放进了平方根里"},
+    "mistake.eta_inside_sqrt.hint": {
+        "en": "η scales the standard deviation: σ_t = η √β̃_t, so σ_t² = η² β̃_t (right only at η = 0 and 1 otherwise)",
+        "zh": "η 缩放的是标准差：σ_t = η √β̃_t，于是 σ_t² = η² β̃_t（否则只有 η = 0 和 1 时才对）"},
+    "mistake.direction_alpha_bar_t.label": {
+        "en": "√(1 − ᾱ_t − σ²) in the direction term, where ᾱ_prev belongs",
+        "zh": "指向项写成了 √(1 − ᾱ_t − σ²)，应为 ᾱ_prev"},
+    "mistake.direction_alpha_bar_t.hint": {
+        "en": "eq. 12's direction points to x_prev, so its size is √(1 − ᾱ_prev − σ_t²): x_prev's noise level minus the fresh noise",
+        "zh": "式 12 的指向项指向 x_prev，大小是 √(1 − ᾱ_prev − σ_t²)：x_prev 的噪声水平减去新加的噪声"},
+    "mistake.round_half_up.label": {
+        "en": "trailing timesteps rounded half up, where half to even is meant",
+        "zh": "trailing 时间步按四舍五入取整，应为“四舍六入五成双”"},
+    "mistake.round_half_up.hint": {
+        "en": "diffusers rounds T − i·T/S with numpy's round, which sends .5 to the even neighbour (T = 50, S = 4: 12.5 → 12)",
+        "zh": "diffusers 用 numpy 的 round 对 T − i·T/S 取整，.5 会取到偶数一侧（T = 50，S = 4 时 12.5 → 12）"},
+    "mistake.predict_x0_over_alpha_bar.label": {
+        "en": "divided by ᾱ_t where √ᾱ_t is meant",
+        "zh": "除以了 ᾱ_t，应除以 √ᾱ_t"},
+    "mistake.predict_x0_over_alpha_bar.hint": {
+        "en": "x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, solved for x₀: (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t",
+        "zh": "从 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε 解出 x₀：(x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t"},
+    "mistake.predict_x0_noise_no_sqrt.label": {
+        "en": "(1 − ᾱ_t) ε̂: the square root missing on the noise's factor",
+        "zh": "（1 − ᾱ_t）ε̂：噪声的系数漏了平方根"},
+    "mistake.predict_x0_noise_no_sqrt.hint": {
+        "en": "the noise in x_t is √(1 − ᾱ_t) ε, so x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t",
+        "zh": "x_t 中的噪声是 √(1 − ᾱ_t) ε，所以 x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t"},
+    "mistake.eps_from_x0_negated.label": {
+        "en": "(√ᾱ_t x̂₀ − x_t)/√(1 − ᾱ_t): the whole result negated",
+        "zh": "(√ᾱ_t x̂₀ − x_t)/√(1 − ᾱ_t)：整个结果的符号反了"},
+    "mistake.eps_from_x0_negated.hint": {
+        "en": "the noise is what is left of x_t after the signal: ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t)",
+        "zh": "噪声是 x_t 去掉信号后剩下的部分：ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t)"},
+    "mistake.eps_from_x0_denominator_no_sqrt.label": {
+        "en": "divided by 1 − ᾱ_t where √(1 − ᾱ_t) is meant",
+        "zh": "除以了 1 − ᾱ_t，应除以 √(1 − ᾱ_t)"},
+    "mistake.eps_from_x0_denominator_no_sqrt.hint": {
+        "en": "ε's factor in x_t is the standard deviation √(1 − ᾱ_t), not the variance",
+        "zh": "ε 在 x_t 中的系数是标准差 √(1 − ᾱ_t)，不是方差"},
+    "mistake.eps_from_x0_signal_no_sqrt.label": {
+        "en": "ᾱ_t x̂₀ subtracted where √ᾱ_t x̂₀ is meant",
+        "zh": "减去的是 ᾱ_t x̂₀，应为 √ᾱ_t x̂₀"},
+    "mistake.eps_from_x0_signal_no_sqrt.hint": {
+        "en": "the signal in x_t is √ᾱ_t x₀",
+        "zh": "x_t 中的信号是 √ᾱ_t x₀"},
+    "mistake.heun_from_euler_point.label": {
+        "en": "the averaged slope applied from the Euler point instead of from x̄",
+        "zh": "平均斜率是从欧拉点出发走的，而不是从 x̄"},
+    "mistake.heun_from_euler_point.hint": {
+        "en": "Heun's step restarts from the step's start: x̄ + (σ_next − σ)(d₁ + d₂)/2; the Euler point only gives d₂",
+        "zh": "Heun 法从这一步的起点重新出发：x̄ + (σ_next − σ)(d₁ + d₂)/2；欧拉点只用来求 d₂"},
+    "mistake.invert_noise_negated.label": {
+        "en": "the noise term subtracted when going up",
+        "zh": "向上走时减去了噪声项"},
+    "mistake.invert_noise_negated.hint": {
+        "en": "inversion re-noises x̂₀ to the next level with the same sign as a sampler: √ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂",
+        "zh": "反演用与采样器相同的符号把 x̂₀ 重新加噪到下一个水平：√ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂"},
+    "mistake.invert_skips_first_climb.label": {
+        "en": "the first climb, from the clean image (ᾱ = 1) to the smallest t, left out",
+        "zh": "漏了第一步：从干净图像（ᾱ = 1）爬到最小的 t"},
+    "mistake.invert_skips_first_climb.hint": {
+        "en": "x0 sits at ᾱ = 1, not at the smallest timestep: the loop needs one step more than the pairs of the list",
+        "zh": "x0 位于 ᾱ = 1，而不在最小的时间步上：循环比列表中相邻对的个数多一步"},
+    "mistake.sigma_step_beta.label": {
+        "en": "σ_t = η √β with the step's own β = 1 − ᾱ_t/ᾱ_prev, without eq. 16's first factor",
+        "zh": "σ_t = η √β，用了这一步自己的 β = 1 − ᾱ_t/ᾱ_prev，少了式 16 的第一个因子"},
+    "mistake.sigma_step_beta.hint": {
+        "en": "eq. 16: σ_t = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev); the first factor makes σ_t² = β̃ at η = 1",
+        "zh": "式 16：σ_t = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev)；第一个因子保证 η = 1 时 σ_t² = β̃"},
+    "mistake.x0_precedence.label": {
+        "en": "x_t − √(1 − ᾱ_t) ε̂/√ᾱ_t: the parentheses dropped, only ε̂'s term divided",
+        "zh": "x_t − √(1 − ᾱ_t) ε̂/√ᾱ_t：漏了括号，只有 ε̂ 那一项被除"},
+    "mistake.x0_precedence.hint": {
+        "en": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t: the whole difference is divided",
+        "zh": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t：整个差都要除"},
+    "mistake.x0_over_sqrt_alpha_bar_prev.label": {
+        "en": "x̂₀ divided by √ᾱ_prev where √ᾱ_t is meant",
+        "zh": "x̂₀ 除以了 √ᾱ_prev，应除以 √ᾱ_t"},
+    "mistake.x0_over_sqrt_alpha_bar_prev.hint": {
+        "en": "x̂₀ is read off x_t, which lives at level ᾱ_t: (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t",
+        "zh": "x̂₀ 是从 x_t 读出来的，x_t 处于 ᾱ_t 水平：(x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t"},
+    "mistake.extrapolation_sign.label": {
+        "en": "the extrapolation's sign flipped: (1 − 1/(2r)) x̂₀ + x̂₀_last/(2r)",
+        "zh": "外推的符号反了：(1 − 1/(2r)) x̂₀ + x̂₀_last/(2r)"},
+    "mistake.extrapolation_sign.hint": {
+        "en": "D extrapolates beyond x̂₀, away from x̂₀_last: D = x̂₀ + (x̂₀ − x̂₀_last)/(2r)",
+        "zh": "D 从 x̂₀ 向远离 x̂₀_last 的方向外推：D = x̂₀ + (x̂₀ − x̂₀_last)/(2r)"},
+    "mistake.signal_ratio_on_x.label": {
+        "en": "x_t scaled by √(ᾱ_prev/ᾱ_t) where √((1 − ᾱ_prev)/(1 − ᾱ_t)) belongs",
+        "zh": "x_t 乘的是 √(ᾱ_prev/ᾱ_t)，应为 √((1 − ᾱ_prev)/(1 − ᾱ_t))"},
+    "mistake.signal_ratio_on_x.hint": {
+        "en": "the papers' σ_prev/σ_t is a ratio of noise stds, √(1 − ᾱ) (their α is √ᾱ): the data-prediction form keeps x_t's noise",
+        "zh": "论文中的 σ_prev/σ_t 是噪声标准差 √(1 − ᾱ) 之比（论文的 α 是 √ᾱ）：数据预测形式保留的是 x_t 中的噪声"},
+    "mistake.karras_i_over_n.label": {
+        "en": "i/n where i/(n − 1) is meant: the grid never reaches σ_min",
+        "zh": "用了 i/n，应为 i/(n − 1)：网格到不了 σ_min"},
+    "mistake.karras_i_over_n.hint": {
+        "en": "the n levels run from σ_max (i = 0) to σ_min (i = n − 1), so the step in σ^(1/ρ) is 1/(n − 1) of the range",
+        "zh": "n 个噪声水平从 σ_max（i = 0）到 σ_min（i = n − 1），所以 σ^(1/ρ) 中的步长是区间的 1/(n − 1)"},
+    "mistake.never_unknown.label": {
+        "en": "the nearest known step named, so that an unfamiliar bug is never 'unknown'",
+        "zh": "总是报出最接近的已知步，陌生的 bug 永远不会被判为 'unknown'"},
+    "mistake.never_unknown.hint": {
+        "en": "return a name only when the step matches it on every probe (allclose), and 'unknown' otherwise",
+        "zh": "只有在每个探测输入上都吻合（allclose）时才返回那个名字，否则返回 'unknown'"},
+    "mistake.compares_x0_hat.label": {
+        "en": "x̂₀ (the second output) compared instead of x_prev",
+        "zh": "比较的是 x̂₀（第二个输出），而不是 x_prev"},
+    "mistake.compares_x0_hat.hint": {
+        "en": "the noise and last-step bugs change x_prev, not x̂₀: compare the step's first output, x_prev",
+        "zh": "噪声项和最后一步的 bug 改变的是 x_prev 而不是 x̂₀：请比较这一步的第一个输出 x_prev"},
+    "mistake.m_not_squared.label": {
+        "en": "m (1 − ᾱ_t) where m² (1 − ᾱ_t) belongs in the variance constraint",
+        "zh": "方差约束中写成了 m (1 − ᾱ_t)，应为 m² (1 − ᾱ_t)"},
+    "mistake.m_not_squared.hint": {
+        "en": "the variance of m x_t is m² times x_t's noise variance 1 − ᾱ_t",
+        "zh": "m x_t 的方差是 m² 乘以 x_t 的噪声方差 1 − ᾱ_t"},
+    "mistake.invert_noise_at_current_level.label": {
+        "en": "re-noised with √(1 − ᾱ_cur) where √(1 − ᾱ_next) belongs",
+        "zh": "重新加噪时用了 √(1 − ᾱ_cur)，应为 √(1 − ᾱ_next)"},
+    "mistake.invert_noise_at_current_level.hint": {
+        "en": "x_next lives at the next level: √ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂",
+        "zh": "x_next 处于下一个水平：√ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂"},
     "mistake.grid_ascending.hint": {
         "en": "sampling starts at the noisiest level: σ_max first, σ_min last, then 0.",
         "zh": "采样从噪声最大的水平开始：先 σ_max，最后 σ_min，然后是 0。"},

@@ -9,7 +9,7 @@ Two kinds of module register mistakes when they are imported:
 
 * :mod:`ddim_teach.pitfalls`, the clinic's broken DDIM steps. Each has
   :func:`ddim_teach.samplers.ddim_step`'s signature and is registered with ``ddim_step=True``;
-  :func:`ddim_teach.pitfalls.identify_step` knows all of them (:func:`ddim_steps`).
+  :func:`ddim_teach.exercises.ch08.identify_step` (the answer of exercise 8.3) knows all of them (:func:`ddim_steps`).
 * the chapters of :mod:`ddim_teach.exercises`, whose checker names a wrong answer after the first mistake
   of the exercise's list that it agrees with on every case. An exercise takes its mistakes from here, so a
   mistake that two exercises share is one entry with one text.

@@ -1,11 +1,12 @@
-"""Broken DDIM steps, for the pitfalls clinic (notebook 8), and a detector that tells them apart.
+"""Broken DDIM steps, for the pitfalls clinic (notebook 8).
 
 Each broken step is a mistake seen in circulating code, or a slip of the same kind. All have
 :func:`ddim_teach.samplers.ddim_step`'s signature and take the keyword ``x0_hat`` that the sampler passes
 (through ``**kw``), so they plug into ``samplers.sample(..., step_fn=...)`` and the clinic can show each bug's
 effect on real samples next to the correct update. Together they are the catalogue of broken DDIM steps of
 :mod:`ddim_teach.mistakes` (registered at the bottom of this module): the exercise checker names a wrong step
-after them, and :func:`identify_step` names any of them by probing it. ``alpha_bar`` is DDPM's ᾱ (the DDIM
+after them. (The detector that tells them apart by probing, exercise 8.3's answer, lives with the checker, out of
+the student's way: ``ddim_teach.exercises.ch08``.) ``alpha_bar`` is DDPM's ᾱ (the DDIM
 paper's α). Do not use these for anything else.
 """
 from __future__ import annotations
@@ -163,7 +164,7 @@ def ignores_time(model, t_fixed: int = 500):
 
 
 # --- the catalogue of broken DDIM steps ----------------------------------------------------------------------------
-_LINEAR_ALPHA_BARS = make_schedule("linear", 1000).alpha_bars   # the course's schedule: the default of identify_step
+_LINEAR_ALPHA_BARS = make_schedule("linear", 1000).alpha_bars   # the course's schedule
 
 for _name, _fn in (("alpha_for_alpha_bar", alpha_for_alpha_bar), ("variance_for_std", variance_for_std),
                    ("returns_x0_hat", returns_x0_hat),
@@ -174,38 +175,3 @@ for _name, _fn in (("alpha_for_alpha_bar", alpha_for_alpha_bar), ("variance_for_
                    ("x0_over_alpha_bar", x0_over_alpha_bar), ("noise_dropped", noise_dropped),
                    ("missing_sqrt_noise", missing_sqrt_noise)):
     mistakes.register(_name, _fn, ddim_step=True)
-
-
-# --- which bug is it? (notebook 8, exercise 8.3) -------------------------------------------------------
-def identify_step(step_fn, alpha_bar_last=None) -> str:
-    """Name the bug in a step function with :func:`ddim_step`'s signature, by probing it.
-
-    Returns ``"correct"`` when ``step_fn`` agrees with :func:`ddim_step` on every probe, the name of the
-    broken step of the catalogue (:func:`ddim_teach.mistakes.ddim_steps`, the functions of this module) whose
-    outputs it reproduces on every probe, else ``"unknown"``. The probes are a middle step at eta = 0 and at
-    eta = 1 and the last step (alpha_bar_prev = 1): each bug shows on at least one of them, and no two bugs
-    agree on all three (a bug in the noise term shows only at eta = 1, the wrapped index only at the last
-    step, the one-step alpha only at the middle step). ``alpha_bar_last`` is what the wrapped index of
-    ``wrapped_final_alpha_bar`` returns (default: alpha_bar_999 of the linear schedule, 4.04e-5).
-    """
-    ab = _LINEAR_ALPHA_BARS
-    candidates = {"correct": ddim_step, **{m.name: m.fn for m in mistakes.ddim_steps()}}
-    if alpha_bar_last is not None:
-        candidates["wrapped_final_alpha_bar"] = wrapped_final_alpha_bar(alpha_bar_last)
-    g = torch.Generator().manual_seed(0)
-    x, eps, z = (torch.randn(2, 1, 4, 4, generator=g, dtype=torch.float64) for _ in range(3))
-    one = torch.tensor(1.0, dtype=torch.float64)
-    probes = [(ab[500], ab[400], 0.0), (ab[500], ab[400], 1.0), (ab[49], one, 0.0)]
-
-    def outputs(fn):
-        res = []
-        for a, b, eta in probes:
-            out = fn(x.clone(), eps.clone(), a, b, eta, z.clone() if eta > 0 else None)
-            res.append(out[0] if isinstance(out, tuple) else out)
-        return res
-
-    got = outputs(step_fn)
-    for key, fn in candidates.items():
-        if all(torch.allclose(g_, w_, rtol=1e-6, atol=1e-8) for g_, w_ in zip(got, outputs(fn))):
-            return key
-    return "unknown"

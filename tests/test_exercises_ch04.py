@@ -101,7 +101,7 @@ def test_timesteps_as_a_list_or_int32_get_one_line():
 
 # --- 4.3: the alpha_bar_prev of every step ----------------------------------------------------------------------------
 
-def student_prevs(alpha_bars, timesteps, *, final=None, stride=False, one_back=False, own=False):
+def student_prevs(alpha_bars, timesteps, *, final=None, stride=False, one_back=False, wrap=False, own=False):
     ts = [int(t) for t in timesteps]
     T, S = len(alpha_bars), len(ts)
     out = []
@@ -110,6 +110,8 @@ def student_prevs(alpha_bars, timesteps, *, final=None, stride=False, one_back=F
             out.append(float(alpha_bars[t]))
         elif one_back:
             out.append(float(alpha_bars[t - 1]) if t >= 1 else 1.0)
+        elif wrap:
+            out.append(float(alpha_bars[t - 1]))          # at t = 0 Python's index -1: alpha_bars[T - 1]
         elif stride:
             out.append(float(alpha_bars[t - T // S]) if t - T // S >= 0 else 1.0)
         elif i + 1 < S:
@@ -128,6 +130,7 @@ def test_correct_prevs_pass():
     ({"final": 0}, "final_alpha_bar_0"),
     ({"stride": True}, "fixed_stride"),
     ({"one_back": True}, "one_step_back"),
+    ({"wrap": True}, "one_step_back_wrapped"),
     ({"own": True}, "own_alpha_bar"),
 ])
 def test_prev_mistakes_are_named(kw, key):

@@ -7,7 +7,7 @@ import torch
 
 from ddim_teach import pitfalls, samplers, schedules
 from ddim_teach.exercises import check
-from ddim_teach.exercises.ch08 import mystery_step, mystery_step_2
+from ddim_teach.exercises.ch08 import identify_step, mystery_step, mystery_step_2
 
 AB = schedules.make_schedule("linear", 1000).alpha_bars
 
@@ -163,5 +163,5 @@ def test_name_the_bug_mistakes_are_named(probes, key):
 
 
 def test_the_mysteries_are_broken_steps_of_the_clinic():
-    assert pitfalls.identify_step(mystery_step) == "noise_scale_tutorial"
-    assert pitfalls.identify_step(mystery_step_2) == "x0_over_alpha_bar"
+    assert identify_step(mystery_step) == "noise_scale_tutorial"
+    assert identify_step(mystery_step_2) == "x0_over_alpha_bar"

@@ -82,6 +82,10 @@ def test_karras_mistakes_are_named(fn, key):
     assert named("karras_sigmas", fn) == key
 
 
-def test_karras_without_its_final_zero_is_refused_by_shape():
-    v = check("karras_sigmas", lambda lo, hi, n, rho=7.0: karras(lo, hi, n, rho)[:-1])
-    assert not v.ok and v.mistake is None and "expected (11,)" in v.message
+def test_karras_without_its_final_zero_is_named():
+    assert named("karras_sigmas", lambda lo, hi, n, rho=7.0: karras(lo, hi, n, rho)[:-1]) == "grid_without_final_zero"
+
+
+def test_karras_of_another_wrong_length_gets_the_shape_verdict():
+    v = check("karras_sigmas", lambda lo, hi, n, rho=7.0: torch.cat([karras(lo, hi, n, rho), torch.zeros(1, dtype=torch.float64)]))
+    assert not v.ok and v.mistake is None and "(12,)" in v.message

@@ -51,7 +51,7 @@ def test_named_mistake(toy):
     v = check("toy_scale", lambda x, a: x * a)
     assert not v.ok and v.mistake == "toy_no_sqrt"
     assert '"a missing square root"' in v.message and "Hint: scale by the std" in v.message
-    assert 'first difference: case "float64, a = 0.25"' in v.message
+    assert 'largest difference: case "float64, a = 0.25"' in v.message
 
 
 def test_unknown_wrong_answer_says_how_much(toy):
@@ -74,10 +74,52 @@ def test_stub_none_shape_dtype_type_and_exception_get_one_line(toy):
         assert not v.ok and "\n" not in v.message
 
 
-def test_in_place_student_cannot_spoil_the_reference(toy):
-    def in_place(x, a):
+def test_an_answer_that_changes_its_input_in_place_is_named_and_spoils_nothing(toy):
+    def in_place(x, a):               # the right value, but the caller's x is changed
         return x.mul_(a.sqrt())
-    assert check("toy_scale", in_place).ok
+    v = check("toy_scale", in_place)
+    assert not v.ok and v.mistake == "changed_input_in_place" and "`x`" in v.message
+    cases = _cases()
+    before = [c.args[0].clone() for c in cases]
+    assert check("toy_scale", lambda x, a: x * a.sqrt()).ok      # the same answer without the in-place write passes
+    assert all(torch.equal(b, c.args[0]) for b, c in zip(before, _cases()))
+
+
+def test_partial_match_names_the_mistake_on_the_failing_cases(toy):
+    def partly(x, a):                  # a missing square root, but only for float32 inputs
+        return x * a if x.dtype == torch.float32 else x * a.sqrt()
+    v = check("toy_scale", partly)
+    assert not v.ok and v.mistake == "toy_no_sqrt" and "behaves like" in v.message and "float32" in v.message
+
+
+def test_a_helper_left_unwritten_is_named_with_its_own_message(toy):
+    def helper(a):
+        raise NotImplementedError("write the square root")
+
+    def answer(x, a):
+        return x * helper(a)
+    v = check("toy_scale", answer)
+    assert not v.ok and "helper" in v.message and "write the square root" in v.message
+
+
+def test_an_error_says_where_it_was_raised(toy):
+    def answer(x, a):
+        return x @ a                   # a matmul of a batch with a 0-dim tensor raises inside torch
+    v = check("toy_scale", answer)
+    assert not v.ok and "in your answer, line" in v.message
+
+
+def test_a_slow_answer_is_stopped(toy, monkeypatch):
+    import time as _time
+    monkeypatch.setattr(exercises, "TIME_LIMIT_S", 0.2)
+
+    def slow(x, a):
+        _time.sleep(5)
+        return x * a.sqrt()
+    t0 = _time.perf_counter()
+    v = check("toy_scale", slow)
+    assert not v.ok and "was stopped" in v.message and _time.perf_counter() - t0 < 3
+    assert check("toy_scale", lambda x, a: x * a.sqrt()).ok     # and the checker still works afterwards
 
 
 def test_unknown_name_and_duplicate_registration(toy):
@@ -164,3 +206,38 @@ def test_the_checker_imports_without_sympy_and_says_what_is_missing():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "chapter 3's exercises need sympy, which is not installed (pip install -e '.[course]')" in p.stdout
+
+
+def test_a_difference_at_float32_rounding_level_is_called_so():
+    ex = exercises.register(Exercise(
+        "toy_copy", 0, "toy_copy(x) -> x", lambda x: x.clone(),
+        lambda: [Case((torch.tensor([1.0, 0.0, -2.0], dtype=torch.float64),), "three values")]))
+    try:
+        v = check("toy_copy", lambda x: x + torch.tensor([0.0, 1.5e-6, 0.0], dtype=torch.float64))
+        assert not v.ok and "rounding level" in v.message
+        v = check("toy_copy", lambda x: x + torch.tensor([0.0, 0.5, 0.0], dtype=torch.float64))
+        assert not v.ok and "rounding level" not in v.message and "got 0.5, expected 0" in v.message
+    finally:
+        del exercises.EXERCISES[ex.name]
+
+
+@pytest.mark.parametrize("name", sorted(exercises.EXERCISES))
+def test_mistakes_that_compute_the_same_function_share_a_label(name):
+    """Two of an exercise's mistakes that agree on every case are one mistake to the student: one label. And no
+    mistake may agree with the reference on every case (the checker could never name it)."""
+    from ddim_teach.exercises import _compare, _run
+    ex = exercises.EXERCISES[name]
+    cases = list(ex.cases())
+    refs = [_run(ex.reference, c) for c in cases]
+    outs = {m.name: [_run(m.fn, c) for c in cases] for m in ex.mistakes}
+
+    def same(a, b):
+        try:
+            return all(_compare(ex, x, y) is None for x, y in zip(a, b))
+        except Exception:
+            return False
+    for i, a in enumerate(ex.mistakes):
+        assert not same(outs[a.name], refs), f"{name}: the mistake {a.name} agrees with the reference on every case"
+        for b in ex.mistakes[i + 1:]:
+            if same(outs[a.name], outs[b.name]):
+                assert a.label() == b.label(), f"{name}: {a.name} and {b.name} compute the same thing, two labels"

@@ -17,9 +17,16 @@ their case builders share is in ``_cases.py``); :data:`EXERCISES` lists them all
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import numbers
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -114,8 +121,16 @@ def _normalise(out, ex: Exercise):
     return out
 
 
+def _worst(g: torch.Tensor, w: torch.Tensor) -> str:
+    """Where the difference is largest, with the two values there."""
+    diff = (g - w).abs().nan_to_num(nan=math.inf)
+    i = tuple(int(k) for k in torch.unravel_index(diff.argmax(), diff.shape)) if diff.dim() else ()
+    at = f" at index {list(i) if len(i) != 1 else i[0]}" if i else ""
+    return f"{at}: got {g[i].item():.6g}, expected {w[i].item():.6g}"
+
+
 def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
-    """None when ``got`` equals ``want``; else (short reason, size of the difference or nan).
+    """None when ``got`` equals ``want``; else (short reason, relative size of the difference, or nan).
 
     Raises _Problem when the two cannot be compared (None, wrong type, shape, dtype).
     """
@@ -141,17 +156,20 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
             return (f"contains NaN{where}", math.inf)
         if torch.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True):
             return None
-        d = float((g - w).abs().nan_to_num(posinf=math.inf).max())
-        return (f"max |difference| {d:.3g}{where}", d)
-    if isinstance(want, (bool, str)):
-        return None if got == want else (f"got {got!r}{where}, expected a different value", math.nan)
-    if isinstance(want, numbers.Number):
+        d = float((g - w).abs().nan_to_num(nan=math.inf, posinf=math.inf).max())
+        rel = d / max(float(w.abs().max()), 1e-12) if w.numel() else d
+        reason = f"max |difference| {d:.3g}{where}{_worst(g, w)}"
+        if want.dtype == torch.float64 and rel < 1e-5:
+            reason += tr("problem.rounding")
+        return (reason, rel)
+    if isinstance(want, numbers.Number) or (isinstance(want, torch.Tensor) and want.dim() == 0):
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
         if not isinstance(got, numbers.Number) or isinstance(got, bool):
             raise _Problem(tr("problem.not_number", got=type(got).__name__, where=where))
         d = abs(float(got) - float(want))
-        return None if d <= 1e-6 + 1e-5 * abs(float(want)) else (f"got {float(got):.6g}{where}, expected another value", d)
+        return None if d <= 1e-6 + 1e-5 * abs(float(want)) else \
+            (f"got {float(got):.6g}{where}, expected {float(want):.6g}", d / max(abs(float(want)), 1e-12))
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)):
             raise _Problem(tr("problem.not_sequence", got=type(got).__name__, where=where, expected=type(want).__name__,
@@ -163,7 +181,7 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
             if r is not None:
                 return r
         return None
-    return None if got == want else (f"got {got!r}{where}", math.nan)
+    return None if got == want else (f"got {got!r}{where}, expected {want!r}", math.nan)
 
 
 def _compare(ex: Exercise, got, want):
@@ -176,20 +194,98 @@ def _compare(ex: Exercise, got, want):
     return _diff(got, want)
 
 
+def _clone(a):
+    if isinstance(a, torch.Tensor):
+        return a.clone()
+    if isinstance(a, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in a):
+        return type(a)(_clone(v) for v in a)
+    return a
+
+
 def _clone_args(case: Case):
     """Fresh copies of the tensor inputs, so that a function that works in place cannot spoil the next call."""
-    def c(a):
-        if isinstance(a, torch.Tensor):
-            return a.clone()
-        if isinstance(a, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in a):
-            return type(a)(c(v) for v in a)
-        return a
-    return tuple(c(a) for a in case.args), {k: c(v) for k, v in case.kwargs.items()}
+    return tuple(_clone(a) for a in case.args), {k: _clone(v) for k, v in case.kwargs.items()}
 
 
 def _run(fn, case: Case):
     args, kwargs = _clone_args(case)
     return fn(*args, **kwargs)
+
+
+def _param_names(ex: Exercise) -> list[str]:
+    """The argument names of the exercise's signature, "name(a, b, c=0) -> ..." -> ["a", "b", "c"]."""
+    inside = ex.signature.split("(", 1)[1].split(")", 1)[0] if "(" in ex.signature else ""
+    return [p.split("=")[0].strip() for p in inside.split(",") if p.strip()]
+
+
+def _changed_in_place(ex: Exercise, case: Case, args, kwargs) -> Optional[str]:
+    """The name of the first tensor input that the student's function changed, or None."""
+    names = _param_names(ex)
+    pairs = [(names[k] if k < len(names) else f"argument {k + 1}", a, b) for k, (a, b) in enumerate(zip(args, case.args))]
+    pairs += [(k, kwargs[k], v) for k, v in case.kwargs.items()]
+    for name, after, before in pairs:
+        if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+            if after.shape != before.shape or not torch.equal(after.nan_to_num(), before.nan_to_num()):
+                return name
+        elif isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+            for a, b in zip(after, before):
+                if isinstance(b, torch.Tensor) and isinstance(a, torch.Tensor) and \
+                        (a.shape != b.shape or not torch.equal(a.nan_to_num(), b.nan_to_num())):
+                    return name
+    return None
+
+
+# --------------------------------------------------------------------------------------------- running an answer
+
+class _TimeLimit(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise _TimeLimit in the main thread after ``seconds`` (a no-op where SIGALRM is not available). The previous
+    handler and timer are restored, so the kernel stays usable."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _TimeLimit()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_THIS_FILE = os.path.abspath(__file__)
+
+
+def _origin(e: BaseException, fn: Callable) -> tuple[str, Optional[str]]:
+    """Where an exception raised by the student's ``fn`` came from: (a short phrase, the name of the student's own
+    function it was raised in, or None). Frames of the checker itself are skipped."""
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) != _THIS_FILE]
+    if not frames:
+        return "", None
+    last = frames[-1]
+    path = os.path.abspath(last.filename)
+    student = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)
+               and "site-packages" not in f.filename and not f.filename.startswith(sys.prefix)
+               and not f.filename.startswith(sys.base_prefix)]
+    if path.startswith(_PACKAGE_DIR):
+        rel = os.path.relpath(path, os.path.dirname(_PACKAGE_DIR))
+        return tr("origin.package", file=rel, line=last.lineno, func=last.name), (student[-1].name if student else None)
+    if student:
+        f = student[-1]
+        own = getattr(fn, "__name__", "")
+        where = tr("origin.yours", func=f.name, line=f.lineno) if f.name == own else \
+            tr("origin.helper", func=f.name, line=f.lineno, name=own)
+        return where, f.name
+    return "", None
 
 
 # --------------------------------------------------------------------------------------------- the checker
@@ -202,6 +298,9 @@ def check(name: str, fn: Callable, lang: Optional[str] = None) -> Verdict:
         return _check(name, fn)
 
 
+TIME_LIMIT_S = 10.0   # per case, at least; or 20 times the reference's own time on that case if that is longer
+
+
 def _check(name: str, fn: Callable) -> Verdict:
     if name not in EXERCISES:
         missing = "".join(f"; chapter {int(ch[2:])}'s exercises need {mod}, which is not installed "
@@ -211,48 +310,86 @@ def _check(name: str, fn: Callable) -> Verdict:
     if not callable(fn):
         return Verdict(False, tr("check.not_callable", name=name, signature=ex.signature, got=type(fn).__name__), name)
     cases = list(ex.cases())
-    refs = [_run(ex.reference, c) for c in cases]
+    refs, limits = [], []
+    for c in cases:
+        t0 = time.perf_counter()
+        refs.append(_run(ex.reference, c))
+        limits.append(max(TIME_LIMIT_S, 20 * (time.perf_counter() - t0)))
 
-    outs, failures = [], []
-    for case, ref in zip(cases, refs):
+    outs, results = [], []      # results[i]: None (the case passes) or (reason, relative size)
+    for case, ref, limit in zip(cases, refs, limits):
+        args, kwargs = _clone_args(case)
         try:
-            out = _run(fn, case)
-        except NotImplementedError:
-            return Verdict(False, tr("check.not_implemented", name=name), name)
-        except Exception as e:  # the student's own error, shown in one line with the case that caused it
+            with _time_limit(limit):
+                out = fn(*args, **kwargs)
+        except _TimeLimit:
+            return Verdict(False, tr("check.time_limit", name=name, seconds=f"{limit:.0f}", case=case.shown_label()),
+                           name)
+        except NotImplementedError as e:
+            where, func = _origin(e, fn)
+            if func is None or func == getattr(fn, "__name__", None):
+                return Verdict(False, tr("check.not_implemented", name=name), name)
             msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            return Verdict(False, tr("check.helper_not_implemented", name=name, helper=func,
+                                     message=(": " + msg) if msg else ""), name)
+        except Exception as e:  # the student's own error, shown in one line with the case and where it was raised
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            where, _ = _origin(e, fn)
             return Verdict(False, tr("check.raised", name=name, error=type(e).__name__ + (": " + msg if msg else ""),
-                                     case=case.shown_label(), signature=ex.signature), name)
+                                     case=case.shown_label(), signature=ex.signature, where=where), name)
+        changed = _changed_in_place(ex, case, args, kwargs)
+        if changed is not None:
+            return Verdict(False, tr("check.in_place", name=name, arg=changed, case=case.shown_label()), name,
+                           "changed_input_in_place")
         try:
             d = _compare(ex, out, ref)
         except _Problem as p:
             return Verdict(False, tr("check.problem", name=name, problem=p, case=case.shown_label()), name)
         outs.append(out)
-        if d is not None:
-            failures.append((case, d))
+        results.append(d)
 
-    if not failures:
+    failing = [i for i, d in enumerate(results) if d is not None]
+    if not failing:
         labels = ", ".join(c.shown_label() for c in cases)
         return Verdict(True, tr("check.ok", name=name, n=len(cases), labels=labels), name)
 
-    first_case, (reason, _) = failures[0]
-    where = tr("check.where", case=first_case.shown_label(), reason=reason)
-    for m in ex.mistakes:
-        if _agrees_with(ex, m, cases, outs):
+    # the most telling failing case: the largest relative difference (a NaN size counts as large)
+    worst = max(failing, key=lambda i: math.inf if math.isnan(results[i][1]) else results[i][1])
+    where = tr("check.where", case=cases[worst].shown_label(), reason=results[worst][0])
+    fails = _case_list([cases[i] for i in failing], len(cases))
+    agree = {m.name: _agreeing_cases(ex, m, cases, outs) for m in ex.mistakes}
+    for m in ex.mistakes:                      # a mistake that the answer reproduces on every case
+        if len(agree[m.name]) == len(cases):
             return Verdict(False, tr("check.mistake", name=name, label=m.label(), hint=m.hint(), where=where), name,
                            m.name)
-    return Verdict(False, tr("check.differs", name=name, bad=len(failures), n=len(cases), where=where), name)
+    # else the closest: the one that reproduces the answer on the most failing cases (ties: on more cases in all)
+    best = max(ex.mistakes, key=lambda m: (len(agree[m.name] & set(failing)), len(agree[m.name])), default=None)
+    if best is not None and agree[best.name] & set(failing):
+        on = _case_list([cases[i] for i in sorted(agree[best.name] & set(failing))], len(cases))
+        key = "check.partial_all" if set(failing) <= agree[best.name] else "check.partial_some"
+        return Verdict(False, tr(key, name=name, on=on, label=best.label(), hint=best.hint(), fails=fails,
+                                 where=where), name, best.name)
+    return Verdict(False, tr("check.differs", name=name, bad=len(failing), n=len(cases), fails=fails, where=where), name)
 
 
-def _agrees_with(ex: Exercise, m: Mistake, cases, outs) -> bool:
-    for case, out in zip(cases, outs):
+def _case_list(cs, n: int, most: int = 3) -> str:
+    """ "2 of 7 cases ("a", "b")": at most ``most`` labels, then "…"."""
+    zh = i18n.get_language() == "zh"
+    labels = [f"“{c.shown_label()}”" if zh else f'"{c.shown_label()}"' for c in cs[:most]]
+    more = "…" if len(cs) > most else ""
+    return tr("check.cases", labels=("、" if zh else ", ").join(labels) + more, k=len(cs), n=n)
+
+
+def _agreeing_cases(ex: Exercise, m: Mistake, cases, outs) -> set:
+    """The indices of the cases on which the answer's output equals the mistake's."""
+    same = set()
+    for i, (case, out) in enumerate(zip(cases, outs)):
         try:
-            wrong = _run(m.fn, case)
-            if _compare(ex, out, wrong) is not None:
-                return False
+            if _compare(ex, out, _run(m.fn, case)) is None:
+                same.add(i)
         except Exception:
-            return False
-    return True
+            pass
+    return same
 
 
 # --------------------------------------------------------------------------------------------- chapters

@@ -101,6 +101,14 @@ def _q_unscaled_signal(x0, ab, noise):
     return x0 + (1 - ab).sqrt() * noise
 
 
+def _q_noise_no_sqrt(x0, ab, noise):
+    return ab.sqrt() * x0 + (1 - ab) * noise
+
+
+def _q_signal_no_sqrt(x0, ab, noise):
+    return ab * x0 + (1 - ab).sqrt() * noise
+
+
 register(Exercise(
     name="q_sample", chapter=1,
     signature="q_sample(x0, alpha_bar_t, noise) -> x_t (same shape and dtype as x0)",
@@ -112,6 +120,8 @@ register(Exercise(
         mistake("amplitude_complement", _q_amplitude_complement),
         mistake("unscaled_noise", _q_unscaled_noise),
         mistake("unscaled_signal", _q_unscaled_signal),
+        mistake("q_sample_noise_no_sqrt", _q_noise_no_sqrt),
+        mistake("q_sample_signal_no_sqrt", _q_signal_no_sqrt),
     ),
     doc="x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε (DDPM eq. 4).",
 ))
@@ -141,6 +151,11 @@ def _snr_one_step(betas):
     return (1 - betas) / betas
 
 
+def _snr_log(betas):
+    ab = formulas.alpha_bar_from_betas(betas)
+    return torch.log(ab / (1 - ab))
+
+
 register(Exercise(
     name="snr", chapter=1,
     signature="snr(betas) -> SNR(t) for every t (float64 tensor, same length)",
@@ -151,6 +166,7 @@ register(Exercise(
         mistake("inverted", _snr_inverted),
         mistake("amplitude", _snr_amplitude),
         mistake("snr_alpha_for_alpha_bar", _snr_one_step),
+        mistake("snr_log", _snr_log),
     ),
     doc="SNR(t) = ᾱ_t / (1 − ᾱ_t), with ᾱ_t = ∏_{s≤t} (1 − β_s) (Kingma et al. 2021).",
 ))

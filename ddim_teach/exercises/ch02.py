@@ -78,6 +78,11 @@ def _mean_swapped(x0, x_t, ab, abp):
     return _mu(x_t, x0, abp.sqrt() * beta / (1 - ab), (1 - beta).sqrt() * (1 - abp) / (1 - ab))
 
 
+def _mean_alpha_t_as_alpha_bar(x0, x_t, ab, abp):
+    alpha = ab                                   # the formula's one-step α read as ᾱ_t, so β = 1 − ᾱ_t
+    return (abp.sqrt() * (1 - alpha) / (1 - ab)) * x0 + (alpha.sqrt() * (1 - abp) / (1 - ab)) * x_t
+
+
 register(Exercise(
     name="posterior_mean", chapter=2,
     signature="posterior_mean(x0, x_t, alpha_bar_t, alpha_bar_prev) -> mu_tilde (shape and dtype of x0)",
@@ -90,6 +95,7 @@ register(Exercise(
         mistake("no_sqrt_alpha_bar_prev", _mean_no_sqrt_alpha_bar_prev),
         mistake("posterior_mean_cumulative_beta", _mean_cumulative_beta),
         mistake("posterior_mean_x0_x_t_swapped", _mean_swapped),
+        mistake("posterior_mean_alpha_is_alpha_bar", _mean_alpha_t_as_alpha_bar),
     ),
     doc="μ̃ = √ᾱ_prev β/(1 − ᾱ_t) x₀ + √α (1 − ᾱ_prev)/(1 − ᾱ_t) x_t, α = ᾱ_t/ᾱ_prev, β = 1 − α (DDPM eq. 7).",
 ))
@@ -176,6 +182,12 @@ def _step_no_noise(x_t, eps_hat, ab, abp, noise):
     return _ddpm(x_t, eps_hat, ab, abp, noise, add_noise=False)
 
 
+def _step_eq11_no_sqrt(x_t, eps_hat, ab, abp, noise):
+    alpha = ab / abp
+    mean = (x_t - (1 - alpha) / (1 - ab) * eps_hat) / alpha.sqrt()
+    return mean + formulas.posterior_variance(ab, abp).sqrt() * noise
+
+
 register(Exercise(
     name="ddpm_step", chapter=2,
     signature="ddpm_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, noise) -> x_prev or (x_prev, x0_hat)",
@@ -187,6 +199,7 @@ register(Exercise(
         mistake("ddpm_step_variance_for_std", _step_variance_for_std),
         named("returns_x0_hat"),
         mistake("no_noise", _step_no_noise),
+        mistake("eq11_no_sqrt", _step_eq11_no_sqrt),
     ),
     output="first",
     doc="x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t, then x_prev = μ̃(x̂₀, x_t) + √β̃ z (DDPM eqs. 6–7, 15; fixed_small).",

@@ -77,6 +77,11 @@ def _sigma_not_squared(ab_t, ab_prev, sigma):
     return sp.sqrt(ab_prev) - m * sp.sqrt(ab_t), m
 
 
+def _m_not_squared(ab_t, ab_prev, sigma):
+    m = (1 - ab_prev - sigma ** 2) / (1 - ab_t)              # m (1 − ᾱ_t) where m² (1 − ᾱ_t) belongs
+    return sp.sqrt(ab_prev) - m * sp.sqrt(ab_t), m
+
+
 def _swapped(ab_t, ab_prev, sigma):
     k, m = ddim_derivation.ddim_coefficients(ab_t, ab_prev, sigma)
     return m, k
@@ -92,6 +97,7 @@ register(Exercise(
         mistake("no_sqrt_in_mean", _no_sqrt_in_mean),
         mistake("sigma_not_squared", _sigma_not_squared),
         mistake("k_m_swapped", _swapped),
+        mistake("m_not_squared", _m_not_squared),
     ),
     compare=_compare_coefficients,
     doc="Solve the two marginal constraints for the coefficients k (of x₀) and m (of x_t) with sp.solve (DDIM eq. 7).",
@@ -122,9 +128,17 @@ def _missing_sqrt_ratio(ab, abp, eta):
     return eta * (1 - abp) / (1 - ab) * (1 - ab / abp).sqrt()
 
 
+def _eta_times_variance(ab, abp, eta):
+    return eta * formulas.posterior_variance(ab, abp)
+
+
 def _alpha_for_alpha_bar(ab, abp, eta):
     alpha = ab / abp                       # DDPM's one-step alpha_t where the cumulative alpha_bar_t is meant
     return eta * ((1 - abp) / (1 - alpha)).sqrt() * (1 - ab / abp).sqrt()
+
+
+def _eta_inside_sqrt(ab, abp, eta):
+    return (eta * formulas.posterior_variance(ab, abp)).sqrt()
 
 
 register(Exercise(
@@ -137,6 +151,8 @@ register(Exercise(
         mistake("ddim_sigma_missing_sqrt", _missing_sqrt),
         mistake("missing_sqrt_ratio", _missing_sqrt_ratio),
         mistake("ddim_sigma_alpha_for_alpha_bar", _alpha_for_alpha_bar),
+        mistake("eta_times_variance", _eta_times_variance),
+        mistake("eta_inside_sqrt", _eta_inside_sqrt),
     ),
     doc="σ_t(η) = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev) (DDIM eq. 16).",
 ))

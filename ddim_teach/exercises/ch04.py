@@ -36,6 +36,13 @@ def _step_cases():
             case("float32 batch at η = 0 (999 → 899)", "float32 批次，η = 0（999 → 899）", 999, 899, 0.0, torch.float32)]
 
 
+def _step_direction_alpha_bar_t(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
+    x0_hat = formulas.predict_x0(x_t, eps_hat, ab)
+    sigma = formulas.ddim_sigma(ab, abp, eta)
+    x_prev = abp.sqrt() * x0_hat + (1 - ab - sigma ** 2).clamp(min=0).sqrt() * eps_hat
+    return (x_prev + sigma * noise if noise is not None else x_prev), x0_hat
+
+
 register(Exercise(
     name="ddim_step", chapter=4,
     signature="ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise) -> x_prev or (x_prev, x0_hat)",
@@ -50,6 +57,7 @@ register(Exercise(
         named("direction_without_sigma"),
         named("direction_without_sqrt"),
         named("signal_without_sqrt"),
+        mistake("direction_alpha_bar_t", _step_direction_alpha_bar_t),
     )))
 
 
@@ -92,6 +100,12 @@ def _ts_linspace(T, steps, spacing):
     return schedules.timesteps(T, steps, "linspace")
 
 
+def _ts_round_half_up(T, steps, spacing):
+    if spacing == "leading":
+        return schedules.timesteps(T, steps, spacing)
+    return torch.tensor([int(np.floor(T - i * T / steps + 0.5)) - 1 for i in range(steps)], dtype=torch.long)
+
+
 register(Exercise(
     name="timesteps", chapter=4,
     signature="timesteps(T, steps, spacing) -> LongTensor of `steps` timesteps, descending (spacing 'leading' or 'trailing')",
@@ -103,6 +117,7 @@ register(Exercise(
         mistake("integer_stride", _ts_integer_stride),
         mistake("leading_trailing_swapped", _ts_swapped),
         mistake("linspace_for_trailing", _ts_linspace),
+        mistake("round_half_up", _ts_round_half_up),
     )))
 
 
@@ -150,6 +165,10 @@ def _abp_one_step(alpha_bars, timesteps):
     return torch.stack([alpha_bars[t - 1] if t >= 1 else _ONE for t in ts.tolist()])
 
 
+def _abp_one_step_wrapped(alpha_bars, timesteps):
+    return alpha_bars[torch.as_tensor(timesteps).long() - 1]     # at t = 0, index -1: the noisiest ᾱ
+
+
 def _abp_own(alpha_bars, timesteps):
     return alpha_bars[torch.as_tensor(timesteps).long()]
 
@@ -164,5 +183,6 @@ register(Exercise(
         mistake("final_alpha_bar_0", _abp_final_0),
         mistake("fixed_stride", _abp_fixed_stride),
         mistake("one_step_back", _abp_one_step),
+        mistake("one_step_back_wrapped", _abp_one_step_wrapped),
         mistake("own_alpha_bar", _abp_own),
     )))

@@ -45,6 +45,14 @@ def _x0_swapped(x_t, eps_hat, ab):
     return (x_t - ab.sqrt() * eps_hat) / (1 - ab).sqrt()
 
 
+def _x0_over_alpha_bar(x_t, eps_hat, ab):
+    return (x_t - (1 - ab).sqrt() * eps_hat) / ab
+
+
+def _x0_noise_no_sqrt(x_t, eps_hat, ab):
+    return (x_t - (1 - ab) * eps_hat) / ab.sqrt()
+
+
 register(Exercise(
     name="predict_x0", chapter=5,
     signature="predict_x0(x_t, eps_hat, alpha_bar_t) -> x0_hat",
@@ -55,6 +63,8 @@ register(Exercise(
         mistake("no_division", _x0_no_division),
         mistake("predict_x0_sign", _x0_sign),
         mistake("predict_x0_roots_swapped", _x0_swapped),
+        mistake("predict_x0_over_alpha_bar", _x0_over_alpha_bar),
+        mistake("predict_x0_noise_no_sqrt", _x0_noise_no_sqrt),
     )))
 
 
@@ -72,6 +82,18 @@ def _eps_no_sqrt(x_t, x0_hat, ab):
     return (x_t - ab * x0_hat) / (1 - ab)
 
 
+def _eps_negated(x_t, x0_hat, ab):
+    return (ab.sqrt() * x0_hat - x_t) / (1 - ab).sqrt()
+
+
+def _eps_over_one_minus_alpha_bar(x_t, x0_hat, ab):
+    return (x_t - ab.sqrt() * x0_hat) / (1 - ab)
+
+
+def _eps_signal_no_sqrt(x_t, x0_hat, ab):
+    return (x_t - ab * x0_hat) / (1 - ab).sqrt()
+
+
 register(Exercise(
     name="eps_from_x0", chapter=5,
     signature="eps_from_x0(x_t, x0_hat, alpha_bar_t) -> eps_hat",
@@ -81,6 +103,9 @@ register(Exercise(
         mistake("eps_from_x0_sign", _eps_sign),
         mistake("eps_from_x0_roots_swapped", _eps_swapped),
         mistake("eps_from_x0_no_sqrt", _eps_no_sqrt),
+        mistake("eps_from_x0_negated", _eps_negated),
+        mistake("eps_from_x0_denominator_no_sqrt", _eps_over_one_minus_alpha_bar),
+        mistake("eps_from_x0_signal_no_sqrt", _eps_signal_no_sqrt),
     )))
 
 

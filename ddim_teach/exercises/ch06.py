@@ -174,6 +174,15 @@ def _heun_trapezoid_at_zero(eps_fn, x_bar, sigma, sigma_next):
     return x_bar + h * (e1 + eps_fn(x_bar + h * e1, sigma_next)) / 2
 
 
+def _heun_from_euler_point(eps_fn, x_bar, sigma, sigma_next):
+    h = sigma_next - sigma
+    d1 = eps_fn(x_bar, sigma)
+    x_euler = x_bar + h * d1
+    if float(sigma_next) == 0.0:
+        return x_euler
+    return x_euler + h * (d1 + eps_fn(x_euler, sigma_next)) / 2
+
+
 register(Exercise(
     name="heun_step", chapter=6,
     signature="heun_step(eps_fn, x_bar, sigma, sigma_next) -> x_bar_next;  eps_fn(x_bar, sigma) -> eps_hat",
@@ -184,6 +193,7 @@ register(Exercise(
         mistake("second_slope_only", _heun_second_slope_only),
         mistake("slope_at_sigma", _heun_slope_at_sigma),
         mistake("trapezoid_at_zero", _heun_trapezoid_at_zero),
+        mistake("heun_from_euler_point", _heun_from_euler_point),
     ),
     doc="Euler predictor x̄_E = x̄ + h ε̂(x̄, σ), then x̄ + h (ε̂(x̄, σ) + ε̂(x̄_E, σ_next))/2; Euler alone when σ_next = 0.",
 ))

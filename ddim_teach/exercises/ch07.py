@@ -45,6 +45,16 @@ def _invert_no_direction(x, eps_hat, ab_cur, ab_next):
     return ab_next.sqrt() * x0_hat
 
 
+def _invert_noise_at_current(x, eps_hat, ab_cur, ab_next):
+    x0_hat = (x - (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
+    return ab_next.sqrt() * x0_hat + (1 - ab_cur).sqrt() * eps_hat
+
+
+def _invert_noise_negated(x, eps_hat, ab_cur, ab_next):
+    x0_hat = (x - (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
+    return ab_next.sqrt() * x0_hat - (1 - ab_next).sqrt() * eps_hat
+
+
 register(Exercise(
     name="invert_step", chapter=7,
     signature="invert_step(x, eps_hat, alpha_bar_cur, alpha_bar_next) -> x_next",
@@ -55,6 +65,8 @@ register(Exercise(
         mistake("invert_step_missing_sqrt", _invert_no_sqrt),
         named("returns_x0_hat"),
         mistake("no_direction", _invert_no_direction),
+        mistake("invert_noise_negated", _invert_noise_negated),
+        mistake("invert_noise_at_current_level", _invert_noise_at_current),
     ),
     output="first",
     doc="x̂₀ from the current level, re-noised to the next: DDIM eq. 12 with η = 0 and the ᾱ's swapped.",
@@ -71,7 +83,10 @@ def _slerp_cases():
             Case((a, b, 0.0), "alpha = 0 (returns z0)", label_zh="alpha = 0（返回 z0）"),
             Case((a, 2 * b, 0.7), "ends of different norms, alpha = 0.7", label_zh="两端范数不同，alpha = 0.7"),
             Case((a.float(), b.float(), 0.3), "float32 batch, alpha = 0.3", label_zh="float32 批次，alpha = 0.3"),
-            Case((a, near, 0.5), "nearly parallel ends (angle ≈ 0.001 rad)", label_zh="两端几乎平行（夹角 ≈ 0.001 rad）")]
+            Case((a, near, 0.5), "nearly parallel ends (angle ≈ 0.001 rad)", label_zh="两端几乎平行（夹角 ≈ 0.001 rad）"),
+            Case((a, a, 0.4), "z0 = z1 (angle 0)", label_zh="z0 = z1（夹角为 0）"),
+            Case((a.float(), (a + 1e-5 * _randn((3, 1, 4, 4), 13)).float(), 0.6),
+                 "float32, nearly parallel (angle ≈ 1e-5 rad)", label_zh="float32，几乎平行（夹角 ≈ 1e-5 rad）")]
 
 
 def _lerp(z0, z1, a):
@@ -96,6 +111,13 @@ def _slerp_swapped(z0, z1, a):
     return samplers.slerp(z1, z0, a)
 
 
+def _slerp_no_fallback(z0, z1, a):
+    f0, f1 = z0.flatten(1), z1.flatten(1)
+    theta = torch.arccos((f0 * f1).sum(1) / (f0.norm(dim=1) * f1.norm(dim=1)))
+    s = torch.sin(theta)
+    return ((torch.sin((1 - a) * theta) / s)[:, None] * f0 + (torch.sin(a * theta) / s)[:, None] * f1).reshape(z0.shape)
+
+
 register(Exercise(
     name="slerp", chapter=7,
     signature="slerp(z0, z1, alpha) -> z   (z0, z1 of shape (B, ...); alpha a float)",
@@ -106,6 +128,7 @@ register(Exercise(
         mistake("nlerp", _nlerp),
         mistake("one_angle", _slerp_one_angle),
         mistake("slerp_ends_swapped", _slerp_swapped),
+        mistake("slerp_no_fallback", _slerp_no_fallback),
     ),
     doc="slerp = sin((1 − α)θ)/sin θ · z0 + sin(αθ)/sin θ · z1, θ the angle between z0 and z1, per batch element.",
 ))
@@ -160,6 +183,14 @@ def _invert_level_not_carried(model, schedule, x0, timesteps):
     return x
 
 
+def _invert_skips_first_climb(model, schedule, x0, timesteps):
+    ts = sorted(int(v) for v in timesteps)
+    x = x0                                                # x0 taken to sit at the smallest t: no climb from ᾱ = 1
+    for t_cur, t in zip(ts[:-1], ts[1:]):
+        x = samplers.ddim_step(x, _eps(model, x, t), schedule.alpha_bars[t_cur], schedule.alpha_bars[t])[0]
+    return x
+
+
 register(Exercise(
     name="ddim_invert", chapter=7,
     signature="ddim_invert(model, schedule, x0, timesteps) -> x_T   (timesteps: the sampler's descending list)",
@@ -169,6 +200,7 @@ register(Exercise(
         mistake("descending", _invert_descending),
         mistake("eps_at_current_level", _invert_eps_at_current),
         mistake("level_not_carried", _invert_level_not_carried),
+        mistake("invert_skips_first_climb", _invert_skips_first_climb),
     ),
     doc="The inversion loop: from ᾱ = 1 up the timesteps in ascending order, one invert_step each, ε̂ at the target t.",
 ))

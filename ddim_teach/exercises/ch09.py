@@ -10,7 +10,7 @@ import torch
 
 from .. import formulas, samplers
 from ..mistakes import register as mistake
-from . import Case, Exercise, register
+from . import Case, Exercise, _diff, register
 from ._cases import SCHEDULE as _SCHEDULE, alpha_bar as _ab, randn as _randn
 
 _F64 = torch.float64
@@ -96,12 +96,25 @@ def _2m_first_order(x_t, x0_hat, x0_hat_last, ab_last, ab, abp):
     return samplers.dpm_solver_pp_2m_step(x_t, x0_hat, ab, abp)
 
 
+def _2m_extrapolation_sign(x_t, x0_hat, x0_hat_last, ab_last, ab, abp):
+    h, h_last, ratio, a = _2m_parts(ab_last, ab, abp)
+    r = h_last / h
+    return ratio * x_t + a * (1 - torch.exp(-h)) * ((1 - 1 / (2 * r)) * x0_hat + 1 / (2 * r) * x0_hat_last)
+
+
+def _2m_signal_ratio(x_t, x0_hat, x0_hat_last, ab_last, ab, abp):
+    h, h_last, _, a = _2m_parts(ab_last, ab, abp)
+    r = h_last / h
+    return (abp / ab).sqrt() * x_t + a * (1 - torch.exp(-h)) * ((1 + 1 / (2 * r)) * x0_hat - 1 / (2 * r) * x0_hat_last)
+
+
 register(Exercise(
     name="dpm_pp_2m_step", chapter=9,
     signature="dpm_pp_2m_step(x_t, x0_hat, x0_hat_last, alpha_bar_last, alpha_bar_t, alpha_bar_prev) -> x_prev",
     reference=_2m_reference, cases=_2m_cases,
     mistakes=(mistake("r_inverted", _2m_r_inverted), mistake("x0_hats_swapped", _2m_swapped),
-              mistake("exp_plus_h", _2m_exp_plus_h), mistake("first_order_only", _2m_first_order)),
+              mistake("exp_plus_h", _2m_exp_plus_h), mistake("first_order_only", _2m_first_order),
+              mistake("extrapolation_sign", _2m_extrapolation_sign), mistake("signal_ratio_on_x", _2m_signal_ratio)),
     doc="DPM-Solver++(2M): x_prev = √((1 − ᾱ_prev)/(1 − ᾱ_t)) x_t + √ᾱ_prev (1 − e^(−h)) D, "
         "D = (1 + 1/(2r)) x̂₀ − x̂₀_last/(2r)",
 ))
@@ -136,11 +149,33 @@ def _karras_ascending(sigma_min, sigma_max, n, rho=7.0):
     return torch.cat([_karras_reference(sigma_min, sigma_max, n, rho)[:-1].flip(0), torch.zeros(1, dtype=_F64)])
 
 
+def _karras_no_zero(sigma_min, sigma_max, n, rho=7.0):
+    return _karras_reference(sigma_min, sigma_max, n, rho)[:-1]
+
+
+def _karras_compare(got, want):
+    """As the checker's own comparison, except that a grid one value short is a wrong answer (so that the mistake
+    of leaving out the final 0 can be named), not a wrong shape."""
+    if isinstance(got, torch.Tensor) and isinstance(want, torch.Tensor) and got.dim() == want.dim() == 1 \
+            and len(got) == len(want) - 1:
+        return f"{len(got)} values, expected {len(want)}"
+    d = _diff(got, want)
+    return None if d is None else d[0]
+
+
+def _karras_i_over_n(sigma_min, sigma_max, n, rho=7.0):
+    i = torch.arange(n, dtype=_F64) / n
+    grid = (sigma_max ** (1 / rho) + i * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
+    return torch.cat([grid, torch.zeros(1, dtype=_F64)])
+
+
 register(Exercise(
     name="karras_sigmas", chapter=9,
     signature="karras_sigmas(sigma_min, sigma_max, n, rho=7.0) -> tensor of n + 1 sigmas, the last 0",
-    reference=_karras_reference, cases=_karras_cases,
+    reference=_karras_reference, cases=_karras_cases, compare=_karras_compare,
     mistakes=(mistake("sigma_spaced_linearly", _karras_linear), mistake("rho_inverted", _karras_rho_inverted),
-              mistake("grid_ascending", _karras_ascending)),  # a grid without its final 0 gets the shape verdict
+              mistake("grid_ascending", _karras_ascending), mistake("grid_without_final_zero", _karras_no_zero),
+        mistake("karras_i_over_n", _karras_i_over_n),
+    ),
     doc="σ_i = (σ_max^(1/ρ) + i/(n−1) (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, then 0 (Karras et al. 2022, eq. 5)",
 ))
