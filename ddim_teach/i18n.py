@@ -116,7 +116,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "check.helper_not_implemented": {
         "en": "✗ {name}: {helper}, which {name} calls, is not implemented yet{message}. Write it, run its cell, "
               "then run this one again.",
-        "zh": "✗ {name}：它调用的 {helper} 尚未实现{message}。先写好它并运行它的单元格，再重新运行本单元格。"},
+        "zh": "✗ {name}：{name} 调用的 {helper} 尚未实现{message}。先写好它并运行它的单元格，再重新运行本单元格。"},
     "check.in_place": {
         "en": "✗ {name} changed its input `{arg}` in place (case \"{case}\"): the caller's tensor must stay as it was; "
               "compute a new one (x = x + …, not x += … or x.mul_(…)).",
@@ -133,15 +133,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "check.cases": {"en": "{k} of {n} cases ({labels})", "zh": "{n} 个用例中的 {k} 个（{labels}）"},
     "check.partial_all": {
         "en": "✗ {name}: fails on {fails}; on those it behaves like \"{label}\". Hint: {hint} ({where})",
-        "zh": "✗ {name}：未通过{fails}；在这些用例上，它的表现像是“{label}”。提示：{hint}（{where}）"},
+        "zh": "✗ {name}：未通过 {fails}；在这些用例上，它的表现像是“{label}”。提示：{hint}（{where}）"},
     "check.partial_some": {
         "en": "✗ {name}: fails on {fails}; on {on} it behaves like \"{label}\", on the others it differs otherwise. "
               "Hint: {hint} ({where})",
-        "zh": "✗ {name}：未通过{fails}；其中在{on}上，它的表现像是“{label}”，其余用例另有差异。提示：{hint}（{where}）"},
+        "zh": "✗ {name}：未通过 {fails}；其中在 {on} 上，它的表现像是“{label}”，其余用例另有差异。提示：{hint}（{where}）"},
     "check.mistake": {"en": "✗ {name}: looks like \"{label}\". Hint: {hint} ({where})",
                       "zh": "✗ {name}：看起来是“{label}”。提示：{hint}（{where}）"},
     "check.differs": {"en": "✗ {name}: differs from the reference on {fails}; {where}.",
-                      "zh": "✗ {name}：在{fails}上与参考实现不同；{where}。"},
+                      "zh": "✗ {name}：在 {fails} 上与参考实现不同；{where}。"},
     # exercises: why an answer cannot be compared (the _Problem messages)
     "problem.none": {"en": "returned None — did you forget `return`?",
                      "zh": "返回了 None——是不是忘了写 `return`？"},
@@ -349,8 +349,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "网络看到的是 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε 和 t"},
     "mistake.negative_root.label": {"en": "the root with m < 0", "zh": "取了 m < 0 的根"},
     "mistake.negative_root.hint": {
-        "en": "sp.solve returns two roots (m and −m); keep the one with m > 0, so that x_prev moves with x_t",
-        "zh": "sp.solve 返回两个根（m 和 −m）；保留 m > 0 的那个，这样 x_prev 与 x_t 同向变化"},
+        "en": "sp.solve returns two roots (m and −m); keep the one with m > 0, so that x_prev moves with x_t (test its "
+              "value at a point with .subs: its printed sign can mislead)",
+        "zh": "sp.solve 返回两个根（m 和 −m）；保留 m > 0 的那个，这样 x_prev 与 x_t 同向变化（用 .subs 代入一个点检查它的值："
+              "表达式印出来的正负号可能会误导）"},
     "mistake.no_sqrt_in_mean.label": {
         "en": "the mean constraint without square roots (k + m ᾱ_t = ᾱ_prev)",
         "zh": "均值约束里漏了平方根（k + m ᾱ_t = ᾱ_prev）"},
@@ -901,11 +903,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t: the whole difference is divided",
         "zh": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t：整个差都要除"},
     "mistake.x0_over_sqrt_alpha_bar_prev.label": {
-        "en": "x̂₀ divided by √ᾱ_prev where √ᾱ_t is meant",
-        "zh": "x̂₀ 除以了 √ᾱ_prev，应除以 √ᾱ_t"},
+        "en": "x_prev's signal term √ᾱ_t x̂₀ (the same x_prev as x̂₀ divided by √ᾱ_prev): the signal left at level ᾱ_t",
+        "zh": "x_prev 的信号项写成了 √ᾱ_t x̂₀（与 x̂₀ 除以 √ᾱ_prev 得到的 x_prev 相同）：信号停在了 ᾱ_t 水平"},
     "mistake.x0_over_sqrt_alpha_bar_prev.hint": {
-        "en": "x̂₀ is read off x_t, which lives at level ᾱ_t: (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t",
-        "zh": "x̂₀ 是从 x_t 读出来的，x_t 处于 ᾱ_t 水平：(x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t"},
+        "en": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t is read off x_t, and x_prev puts it at the next level: √ᾱ_prev x̂₀",
+        "zh": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t 是从 x_t 读出来的，x_prev 再把它放到下一个水平：√ᾱ_prev x̂₀"},
     "mistake.extrapolation_sign.label": {
         "en": "the extrapolation's sign flipped: (1 − 1/(2r)) x̂₀ + x̂₀_last/(2r)",
         "zh": "外推的符号反了：(1 − 1/(2r)) x̂₀ + x̂₀_last/(2r)"},
@@ -948,6 +950,90 @@ STRINGS: dict[str, dict[str, str]] = {
     "mistake.invert_noise_at_current_level.hint": {
         "en": "x_next lives at the next level: √ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂",
         "zh": "x_next 处于下一个水平：√ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂"},
+    "mistake.sigma_dropped.label": {
+        "en": "σ² left out of the variance constraint: m = √(1 − ᾱ_prev)/√(1 − ᾱ_t) for every σ",
+        "zh": "方差约束中漏了 σ²：无论 σ 取何值，m 都是 √(1 − ᾱ_prev)/√(1 − ᾱ_t)"},
+    "mistake.sigma_dropped.hint": {
+        "en": "x_prev's variance 1 − ᾱ_prev is split between m x_t's part, m²(1 − ᾱ_t), and the fresh noise σ²",
+        "zh": "x_prev 的方差 1 − ᾱ_prev 由两部分组成：m x_t 贡献的 m²(1 − ᾱ_t)，以及新加噪声的 σ²"},
+    "mistake.k_sign.label": {
+        "en": "k = √ᾱ_prev + m √ᾱ_t: the sign slipped in the mean constraint",
+        "zh": "k = √ᾱ_prev + m √ᾱ_t：均值约束中的符号错了"},
+    "mistake.k_sign.hint": {
+        "en": "the mean constraint is k + m √ᾱ_t = √ᾱ_prev, so k = √ᾱ_prev − m √ᾱ_t",
+        "zh": "均值约束是 k + m √ᾱ_t = √ᾱ_prev，所以 k = √ᾱ_prev − m √ᾱ_t"},
+    "mistake.family_eps_signal_no_sqrt.label": {
+        "en": "ᾱ_t x₀ subtracted where √ᾱ_t x₀ is meant, when recovering the noise",
+        "zh": "从 x_t 求噪声时减去的是 ᾱ_t x₀，应为 √ᾱ_t x₀"},
+    "mistake.family_eps_signal_no_sqrt.hint": {
+        "en": "the noise of x_t is (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)",
+        "zh": "x_t 中的噪声是 (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)"},
+    "mistake.noise_term_missing.label": {
+        "en": "the fresh noise σ_t z never added (the direction term keeps its −σ²)",
+        "zh": "没有加上新噪声 σ_t z（指向项里仍减去了 σ²）"},
+    "mistake.noise_term_missing.hint": {
+        "en": "eq. 12 ends with + σ_t z: the direction term gives up σ² of variance so that the noise can put it back",
+        "zh": "式 12 的最后一项是 + σ_t z：指向项让出了 σ² 的方差，正是留给这一项补上的"},
+    "mistake.trailing_truncated.label": {
+        "en": "trailing positions truncated (int) where they are rounded",
+        "zh": "trailing 的位置被截断取整（int），应为四舍五入"},
+    "mistake.trailing_truncated.hint": {
+        "en": "diffusers rounds T − i·T/S to the nearest integer (numpy's round) before subtracting 1",
+        "zh": "diffusers 先把 T − i·T/S 取整到最近的整数（numpy 的 round），再减 1"},
+    "mistake.x0_from_v_signal_no_sqrt.label": {
+        "en": "ᾱ_t x_t where √ᾱ_t x_t is meant",
+        "zh": "写成了 ᾱ_t x_t，应为 √ᾱ_t x_t"},
+    "mistake.x0_from_v_signal_no_sqrt.hint": {
+        "en": "x̂₀ = √ᾱ_t x_t − √(1 − ᾱ_t) v̂: both factors are square roots",
+        "zh": "x̂₀ = √ᾱ_t x_t − √(1 − ᾱ_t) v̂：两个系数都是平方根"},
+    "mistake.invert_x0_sign.label": {
+        "en": "x̂₀ with the noise added instead of removed",
+        "zh": "求 x̂₀ 时把噪声加上了，而不是减去"},
+    "mistake.invert_x0_sign.hint": {
+        "en": "x̂₀ = (x − √(1 − ᾱ_cur) ε̂)/√ᾱ_cur, as in the sampler (eq. 9); only the levels are swapped",
+        "zh": "x̂₀ = (x − √(1 − ᾱ_cur) ε̂)/√ᾱ_cur，与采样器相同（式 9）；只是两个水平对调了"},
+    "mistake.invert_noise_no_sqrt.label": {
+        "en": "re-noised with (1 − ᾱ_next) ε̂ where √(1 − ᾱ_next) ε̂ belongs",
+        "zh": "重新加噪时用了 (1 − ᾱ_next) ε̂，应为 √(1 − ᾱ_next) ε̂"},
+    "mistake.invert_noise_no_sqrt.hint": {
+        "en": "the noise's factor is a standard deviation: √ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂",
+        "zh": "噪声的系数是标准差：√ᾱ_next x̂₀ + √(1 − ᾱ_next) ε̂"},
+    "mistake.x0_precedence_x_only.label": {
+        "en": "x_t/√ᾱ_t − √(1 − ᾱ_t) ε̂: the parentheses dropped, only x_t divided",
+        "zh": "x_t/√ᾱ_t − √(1 − ᾱ_t) ε̂：漏了括号，只有 x_t 被除"},
+    "mistake.x0_precedence_x_only.hint": {
+        "en": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t: the whole difference is divided",
+        "zh": "x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t：整个差都要除"},
+    "mistake.split_sqrt.label": {
+        "en": "√(1 − ᾱ_prev − σ²) written as √(1 − ᾱ_prev) − σ",
+        "zh": "把 √(1 − ᾱ_prev − σ²) 写成了 √(1 − ᾱ_prev) − σ"},
+    "mistake.split_sqrt.hint": {
+        "en": "a square root does not split over a difference; the direction's factor is √(1 − ᾱ_prev − σ_t²)",
+        "zh": "平方根不能拆开作用在差上；指向项的系数是 √(1 − ᾱ_prev − σ_t²)"},
+    "mistake.unknown_as_correct.label": {
+        "en": "'correct' answered for a step that matches no known bug",
+        "zh": "对不符合任何已知 bug 的步也回答 'correct'"},
+    "mistake.unknown_as_correct.hint": {
+        "en": "answer 'correct' only when the step matches ddim_step on every probe; a step that matches nothing is 'unknown'",
+        "zh": "只有在每个探测输入上都与 ddim_step 吻合时才回答 'correct'；什么都不吻合的步是 'unknown'"},
+    "mistake.lambda_sqrt_misplaced.label": {
+        "en": "λ = log(√ᾱ/(1 − √ᾱ)): the square root inside instead of around 1 − ᾱ",
+        "zh": "λ = log(√ᾱ/(1 − √ᾱ))：平方根放错了位置，应作用于整个 1 − ᾱ"},
+    "mistake.lambda_sqrt_misplaced.hint": {
+        "en": "the noise's standard deviation is √(1 − ᾱ), so λ = log(√ᾱ/√(1 − ᾱ))",
+        "zh": "噪声的标准差是 √(1 − ᾱ)，所以 λ = log(√ᾱ/√(1 − ᾱ))"},
+    "mistake.rho_ignored.label": {
+        "en": "ρ = 7 always: the rho argument ignored",
+        "zh": "总是用 ρ = 7：忽略了参数 rho"},
+    "mistake.rho_ignored.hint": {
+        "en": "use the rho that the caller passes; 7 is only its default",
+        "zh": "使用调用者传入的 rho；7 只是默认值"},
+    "mistake.karras_power_misplaced.label": {
+        "en": "the power ρ applied to the interpolation term only, not to the whole sum",
+        "zh": "ρ 次方只作用在插值项上，而不是整个和"},
+    "mistake.karras_power_misplaced.hint": {
+        "en": "σ_i = (σ_max^(1/ρ) + i/(n − 1) (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ: the parentheses close after the whole sum",
+        "zh": "σ_i = (σ_max^(1/ρ) + i/(n − 1) (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ：括号包住整个和"},
     "mistake.grid_ascending.hint": {
         "en": "sampling starts at the noisiest level: σ_max first, σ_min last, then 0.",
         "zh": "采样从噪声最大的水平开始：先 σ_max，最后 σ_min，然后是 0。"},

@@ -243,14 +243,27 @@ def l_simple__wrong_sum_over_pixels(model, x0, t, noise, alpha_bars):
 # ====================================================================================================================
 
 # --- 3.1 ddim_coefficients (SymPy) ----------------------------------------------------------------------------------
-def ddim_coefficients__correct(alpha_bar_t, alpha_bar_prev, sigma):
-    # the variance equation alone fixes m; then the mean equation gives k
+def ddim_coefficients__wrong_root_by_printed_sign(alpha_bar_t, alpha_bar_prev, sigma):
+    # written as the corpus's correct answer; the checker found it wrong: at σ² = β̃ the root that does not *print*
+    # with a minus sign is m < 0 (could_extract_minus_sign looks at the expression's form, not at its value)
     import sympy as sp
     k, m = sp.symbols("k m")
     m_roots = sp.solve(sp.Eq(m**2 * (1 - alpha_bar_t) + sigma**2, 1 - alpha_bar_prev), m)
     m_val = next(r for r in m_roots if not r.could_extract_minus_sign())
     k_val = sp.solve(sp.Eq(k + m_val * sp.sqrt(alpha_bar_t), sp.sqrt(alpha_bar_prev)), k)[0]
     return k_val, m_val
+
+
+def ddim_coefficients__correct(alpha_bar_t, alpha_bar_prev, sigma):
+    # both roots from sp.solve; keep the one that is positive at a point where all three symbols are valid
+    import sympy as sp
+    m = sp.symbols("m", real=True)
+    roots = sp.solve(sp.Eq(m**2 * (1 - alpha_bar_t) + sigma**2, 1 - alpha_bar_prev), m)
+    values = {"alphabar_t": sp.Rational(1, 5), "alphabar_prev": sp.Rational(1, 2)}     # σ: 1/10
+    point = {sym: values.get(str(sym), sp.Rational(1, 10))
+             for sym in sp.sympify(alpha_bar_t + alpha_bar_prev + sigma).free_symbols}
+    m_val = next(r for r in roots if r.subs(point).evalf() > 0)
+    return sp.sqrt(alpha_bar_prev) - m_val * sp.sqrt(alpha_bar_t), m_val
 
 
 def ddim_coefficients__wrong_sigma_not_squared(alpha_bar_t, alpha_bar_prev, sigma):
@@ -1086,7 +1099,9 @@ CORPUS = [
        l_simple__wrong_sum_over_pixels),
 
     # ch3
-    _c("ddim_coefficients", "Solves the variance equation for m alone, then the mean equation for k.",
+    _w("ddim_coefficients", "Picks the root of m by its printed sign (could_extract_minus_sign): m < 0 at σ² = β̃. "
+       "Written as this corpus's correct answer; the checker showed it is not.", ddim_coefficients__wrong_root_by_printed_sign),
+    _c("ddim_coefficients", "Solves for m with m declared positive, then the mean equation for k.",
        ddim_coefficients__correct),
     _w("ddim_coefficients", "Writes σ instead of σ² in the variance equation.",
        ddim_coefficients__wrong_sigma_not_squared),

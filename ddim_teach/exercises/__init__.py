@@ -330,8 +330,9 @@ def _check(name: str, fn: Callable) -> Verdict:
             if func is None or func == getattr(fn, "__name__", None):
                 return Verdict(False, tr("check.not_implemented", name=name), name)
             msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            sep = "：" if i18n.get_language() == "zh" else ": "
             return Verdict(False, tr("check.helper_not_implemented", name=name, helper=func,
-                                     message=(": " + msg) if msg else ""), name)
+                                     message=(sep + msg) if msg else ""), name)
         except Exception as e:  # the student's own error, shown in one line with the case and where it was raised
             msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
             where, _ = _origin(e, fn)

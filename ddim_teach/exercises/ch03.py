@@ -87,6 +87,16 @@ def _swapped(ab_t, ab_prev, sigma):
     return m, k
 
 
+def _sigma_dropped(ab_t, ab_prev, sigma):
+    m = sp.sqrt(1 - ab_prev) / sp.sqrt(1 - ab_t)            # σ² left out of the variance constraint
+    return sp.sqrt(ab_prev) - m * sp.sqrt(ab_t), m
+
+
+def _k_sign(ab_t, ab_prev, sigma):
+    m = _m_pos(ab_t, ab_prev, sigma)
+    return sp.sqrt(ab_prev) + m * sp.sqrt(ab_t), m
+
+
 register(Exercise(
     name="ddim_coefficients", chapter=3,
     signature="ddim_coefficients(alpha_bar_t, alpha_bar_prev, sigma) -> (k, m), SymPy expressions",
@@ -98,6 +108,8 @@ register(Exercise(
         mistake("sigma_not_squared", _sigma_not_squared),
         mistake("k_m_swapped", _swapped),
         mistake("m_not_squared", _m_not_squared),
+        mistake("sigma_dropped", _sigma_dropped),
+        mistake("k_sign", _k_sign),
     ),
     compare=_compare_coefficients,
     doc="Solve the two marginal constraints for the coefficients k (of x₀) and m (of x_t) with sp.solve (DDIM eq. 7).",
@@ -187,6 +199,11 @@ def _mean_eps_unscaled(x0, x_t, ab, abp, sigma):
     return abp.sqrt() * x0 + (1 - abp - sigma ** 2).sqrt() * (x_t - ab.sqrt() * x0)
 
 
+def _mean_eps_signal_no_sqrt(x0, x_t, ab, abp, sigma):
+    eps = (x_t - ab * x0) / (1 - ab).sqrt()
+    return abp.sqrt() * x0 + (1 - abp - sigma ** 2).sqrt() * eps
+
+
 register(Exercise(
     name="family_posterior_mean", chapter=3,
     signature="family_posterior_mean(x0, x_t, alpha_bar_t, alpha_bar_prev, sigma) -> mean of q_σ(x_prev | x_t, x0)",
@@ -196,6 +213,7 @@ register(Exercise(
         mistake("family_posterior_mean_no_sqrt", _mean_no_sqrt),
         mistake("sigma_for_variance", _mean_sigma_for_variance),
         mistake("eps_unscaled", _mean_eps_unscaled),
+        mistake("family_eps_signal_no_sqrt", _mean_eps_signal_no_sqrt),
     ),
     doc="√ᾱ_prev x₀ + √(1 − ᾱ_prev − σ²) (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t) (DDIM eq. 7).",
 ))

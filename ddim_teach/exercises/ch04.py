@@ -43,6 +43,12 @@ def _step_direction_alpha_bar_t(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
     return (x_prev + sigma * noise if noise is not None else x_prev), x0_hat
 
 
+def _step_noise_term_missing(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
+    x0_hat = formulas.predict_x0(x_t, eps_hat, ab)
+    sigma = formulas.ddim_sigma(ab, abp, eta)
+    return abp.sqrt() * x0_hat + (1 - abp - sigma ** 2).clamp(min=0).sqrt() * eps_hat, x0_hat   # no + σ z
+
+
 register(Exercise(
     name="ddim_step", chapter=4,
     signature="ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, noise) -> x_prev or (x_prev, x0_hat)",
@@ -58,6 +64,7 @@ register(Exercise(
         named("direction_without_sqrt"),
         named("signal_without_sqrt"),
         mistake("direction_alpha_bar_t", _step_direction_alpha_bar_t),
+        mistake("noise_term_missing", _step_noise_term_missing),
     )))
 
 
@@ -106,6 +113,12 @@ def _ts_round_half_up(T, steps, spacing):
     return torch.tensor([int(np.floor(T - i * T / steps + 0.5)) - 1 for i in range(steps)], dtype=torch.long)
 
 
+def _ts_truncated(T, steps, spacing):
+    if spacing == "leading":
+        return schedules.timesteps(T, steps, spacing)
+    return torch.from_numpy(np.floor(np.arange(T, 0, -T / steps)).astype(np.int64) - 1)
+
+
 register(Exercise(
     name="timesteps", chapter=4,
     signature="timesteps(T, steps, spacing) -> LongTensor of `steps` timesteps, descending (spacing 'leading' or 'trailing')",
@@ -118,6 +131,7 @@ register(Exercise(
         mistake("leading_trailing_swapped", _ts_swapped),
         mistake("linspace_for_trailing", _ts_linspace),
         mistake("round_half_up", _ts_round_half_up),
+        mistake("trailing_truncated", _ts_truncated),
     )))
 
 

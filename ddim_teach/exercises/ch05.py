@@ -127,6 +127,10 @@ def _x0v_as_eps(x_t, v, ab):
     return (x_t - (1 - ab).sqrt() * v) / ab.sqrt()
 
 
+def _x0v_signal_no_sqrt(x_t, v, ab):
+    return ab * x_t - (1 - ab).sqrt() * v
+
+
 register(Exercise(
     name="x0_from_v", chapter=5,
     signature="x0_from_v(x_t, v_hat, alpha_bar_t) -> x0_hat",
@@ -137,4 +141,5 @@ register(Exercise(
         mistake("x0_from_v_roots_swapped", _x0v_swapped),
         mistake("eps_from_v", _x0v_eps),
         mistake("v_as_eps", _x0v_as_eps),
+        mistake("x0_from_v_signal_no_sqrt", _x0v_signal_no_sqrt),
     )))

@@ -55,6 +55,16 @@ def _invert_noise_negated(x, eps_hat, ab_cur, ab_next):
     return ab_next.sqrt() * x0_hat - (1 - ab_next).sqrt() * eps_hat
 
 
+def _invert_x0_sign(x, eps_hat, ab_cur, ab_next):
+    x0_hat = (x + (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
+    return ab_next.sqrt() * x0_hat + (1 - ab_next).sqrt() * eps_hat
+
+
+def _invert_noise_no_sqrt(x, eps_hat, ab_cur, ab_next):
+    x0_hat = (x - (1 - ab_cur).sqrt() * eps_hat) / ab_cur.sqrt()
+    return ab_next.sqrt() * x0_hat + (1 - ab_next) * eps_hat
+
+
 register(Exercise(
     name="invert_step", chapter=7,
     signature="invert_step(x, eps_hat, alpha_bar_cur, alpha_bar_next) -> x_next",
@@ -67,6 +77,8 @@ register(Exercise(
         mistake("no_direction", _invert_no_direction),
         mistake("invert_noise_negated", _invert_noise_negated),
         mistake("invert_noise_at_current_level", _invert_noise_at_current),
+        mistake("invert_x0_sign", _invert_x0_sign),
+        mistake("invert_noise_no_sqrt", _invert_noise_no_sqrt),
     ),
     output="first",
     doc="x̂₀ from the current level, re-noised to the next: DDIM eq. 12 with η = 0 and the ᾱ's swapped.",

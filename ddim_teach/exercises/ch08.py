@@ -38,6 +38,9 @@ def _sigma_step_beta(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
     return (x_prev + sigma * noise if noise is not None else x_prev), x0_hat
 
 
+
+
+
 register(Exercise(
     name="fix_mystery_step", chapter=8,
     signature="fix_mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None) -> (x_prev, x0_hat) or x_prev",
@@ -49,6 +52,7 @@ register(Exercise(
         named("direction_without_sigma"),
         named("noise_dropped"),
         mistake("sigma_step_beta", _sigma_step_beta),
+        named("noise_term_missing"),
     ),
     output="first",
     doc="Correct the mystery step: the DDIM step of eq. 12 with σ from eq. 16.",
@@ -71,6 +75,20 @@ def _x0_over_sqrt_prev(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
     return (x_prev + sigma * noise if noise is not None else x_prev), x0_hat
 
 
+def _x0_precedence_x_only(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
+    sigma = formulas.ddim_sigma(ab, abp, eta)
+    x0_hat = x_t / ab.sqrt() - (1 - ab).sqrt() * eps_hat     # the parentheses dropped: only x_t divided
+    x_prev = abp.sqrt() * x0_hat + (1 - abp - sigma ** 2).clamp(min=0).sqrt() * eps_hat
+    return (x_prev + sigma * noise if noise is not None else x_prev), x0_hat
+
+
+def _split_sqrt(x_t, eps_hat, ab, abp, eta=0.0, noise=None):
+    sigma = formulas.ddim_sigma(ab, abp, eta)
+    x0_hat = (x_t - (1 - ab).sqrt() * eps_hat) / ab.sqrt()
+    x_prev = abp.sqrt() * x0_hat + ((1 - abp).sqrt() - sigma) * eps_hat    # √(a − σ²) split as √a − σ
+    return (x_prev + sigma * noise if noise is not None else x_prev), x0_hat
+
+
 register(Exercise(
     name="fix_mystery_step_2", chapter=8,
     signature="fix_mystery_step_2(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None) -> (x_prev, x0_hat) or x_prev",
@@ -83,6 +101,8 @@ register(Exercise(
         named("returns_x0_hat"),
         mistake("x0_precedence", _x0_precedence),
         mistake("x0_over_sqrt_alpha_bar_prev", _x0_over_sqrt_prev),
+        mistake("x0_precedence_x_only", _x0_precedence_x_only),
+        mistake("split_sqrt", _split_sqrt),
     ),
     output="first",
     doc="Correct the second mystery step: x̂₀ = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t (DDIM eq. 9).",
@@ -202,6 +222,16 @@ def identify_step(step_fn, alpha_bar_last=None) -> str:
     return "unknown"
 
 
+def _correct_by_default(probes):
+    """A detector that answers 'correct' for any step that matches none of the known bugs."""
+    inner = _detector(probes)
+
+    def name_the_bug(step_fn):
+        key = inner(step_fn)
+        return "correct" if key == "unknown" else key
+    return name_the_bug
+
+
 register(Exercise(
     name="name_the_bug", chapter=8,
     signature="name_the_bug(step_fn) -> str   ('correct', a pitfalls function's name, or 'unknown')",
@@ -213,6 +243,7 @@ register(Exercise(
         mistake("only_last_step", _detector([(*_LAST, 0.0)])),
         mistake("never_unknown", _nearest_detector([(*_MID, 0.0), (*_MID, 1.0), (*_LAST, 0.0)])),
         mistake("compares_x0_hat", _x0_hat_detector([(*_MID, 0.0), (*_MID, 1.0), (*_LAST, 0.0)])),
+        mistake("unknown_as_correct", _correct_by_default([(*_MID, 0.0), (*_MID, 1.0), (*_LAST, 0.0)])),
     ),
     doc="Tell which known bug a step function has by calling it on inputs where the bugs differ.",
 ))

@@ -42,12 +42,18 @@ def _h_no_sqrt_below(ab, abp):
     return torch.log(abp.sqrt() / (1 - abp)) - torch.log(ab.sqrt() / (1 - ab))
 
 
+def _h_sqrt_misplaced(ab, abp):
+    def lam(a):
+        return torch.log(a.sqrt() / (1 - a.sqrt()))
+    return lam(abp) - lam(ab)
+
+
 register(Exercise(
     name="step_h", chapter=9,
     signature="step_h(alpha_bar_t, alpha_bar_prev) -> h",
     reference=_h_reference, cases=_h_cases,
     mistakes=(mistake("h_full_log_snr", _h_full_log_snr), mistake("h_sign_flipped", _h_sign_flipped),
-              mistake("lambda_no_sqrt_below", _h_no_sqrt_below)),
+              mistake("lambda_no_sqrt_below", _h_no_sqrt_below), mistake("lambda_sqrt_misplaced", _h_sqrt_misplaced)),
     doc="h = λ(ᾱ_prev) − λ(ᾱ_t), λ = log(√ᾱ/√(1 − ᾱ)) (DPM-Solver's λ, half the log-SNR)",
 ))
 
@@ -169,13 +175,23 @@ def _karras_i_over_n(sigma_min, sigma_max, n, rho=7.0):
     return torch.cat([grid, torch.zeros(1, dtype=_F64)])
 
 
+def _karras_rho_ignored(sigma_min, sigma_max, n, rho=7.0):
+    return _karras_reference(sigma_min, sigma_max, n, 7.0)
+
+
+def _karras_parenthesis(sigma_min, sigma_max, n, rho=7.0):
+    i = torch.linspace(0, 1, n, dtype=_F64)
+    grid = sigma_max ** (1 / rho) + (i * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
+    return torch.cat([grid, torch.zeros(1, dtype=_F64)])
+
+
 register(Exercise(
     name="karras_sigmas", chapter=9,
     signature="karras_sigmas(sigma_min, sigma_max, n, rho=7.0) -> tensor of n + 1 sigmas, the last 0",
     reference=_karras_reference, cases=_karras_cases, compare=_karras_compare,
     mistakes=(mistake("sigma_spaced_linearly", _karras_linear), mistake("rho_inverted", _karras_rho_inverted),
               mistake("grid_ascending", _karras_ascending), mistake("grid_without_final_zero", _karras_no_zero),
-        mistake("karras_i_over_n", _karras_i_over_n),
-    ),
+              mistake("karras_i_over_n", _karras_i_over_n), mistake("rho_ignored", _karras_rho_ignored),
+              mistake("karras_power_misplaced", _karras_parenthesis)),
     doc="σ_i = (σ_max^(1/ρ) + i/(n−1) (σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ, then 0 (Karras et al. 2022, eq. 5)",
 ))
