@@ -5,7 +5,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 COURSE_STAMP := $(VENV)/.installed-course
 DEV_STAMP    := $(VENV)/.installed-dev
-PIP_INSTALL  := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock "torch==2.13.0"
+# Torch: PyPI's Linux wheel of torch pulls several GB of CUDA libraries (nvidia-*), which a CPU course never uses.
+# On Linux the CPU build comes from PyTorch's own index (TORCH=cuda: PyPI's default build instead). Where that index
+# cannot be reached (an offline mirror), pip's own configuration decides, and the note below says so.
+TORCH ?= cpu
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+TORCH_INDEX_UP   = $(shell $(PYTHON) -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=5)" >/dev/null 2>&1 && echo yes)
+TORCH_FLAGS      = $(if $(and $(filter cpu,$(TORCH)),$(filter Linux,$(shell uname -s))),$(if $(TORCH_INDEX_UP),--extra-index-url $(TORCH_CPU_INDEX),$(info note: $(TORCH_CPU_INDEX) is not reachable; torch comes from pip's configured index)))
+PIP_INSTALL   = $(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_FLAGS) -c requirements.lock "torch==2.13.0"
 NEED_311     := import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 KERNEL := ddim-teach
 PORT   ?= 8888
@@ -30,10 +37,13 @@ COURSE_DIR := $(if $(filter zh,$(COURSE_LANG)),notebooks/zh,notebooks)
 # JupyterLab's official language pack, installed on first use; i18n/zh/jupyterlab/overrides.json makes
 # Chinese the default locale of this session (Settings > Language still switches). Both languages' overrides also
 # turn off JupyterLab's "get notified about official Jupyter news?" prompt, which would sit over the first figure.
-LAB_ZH_PACK := $(if $(filter zh,$(COURSE_LANG)),@$(PY) -c "import jupyterlab_language_pack_zh_CN" 2>/dev/null || $(PIP_INSTALL) jupyterlab-language-pack-zh-CN)
+LAB_ZH_PACK  = $(if $(filter zh,$(COURSE_LANG)),@$(PY) -c "import jupyterlab_language_pack_zh_CN" 2>/dev/null || $(PIP_INSTALL) jupyterlab-language-pack-zh-CN)
 LAB_SETTINGS_FLAGS := --LabApp.app_settings_dir=$(CURDIR)/i18n/$(COURSE_LANG)/jupyterlab
+# The student's view: nbgrader (installed for the tests and for instructors) shows no menu, panel or server
+# extension in `make lab` and `make lecture`; jupyter-config/student/ turns them off for these two commands only.
+STUDENT_ENV := JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config/student$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}
 
-.PHONY: lab lecture test test-fast setup setup-course bench train clean-venv reset-outputs
+.PHONY: lab lecture student test test-fast setup setup-course bench train clean-venv reset-outputs
 
 # The venv, made only from a Python new enough (requires-python in pyproject.toml says >=3.11).
 $(PY):
@@ -73,11 +83,15 @@ setup: $(DEV_STAMP)
 
 lab: setup-course
 	$(LAB_ZH_PACK)
-	$(VENV)/bin/jupyter lab --notebook-dir=$(COURSE_DIR) --port=$(PORT) $(ROOT_FLAG) $(LAB_SETTINGS_FLAGS)
+	$(STUDENT_ENV) $(VENV)/bin/jupyter lab --notebook-dir=$(COURSE_DIR) --port=$(PORT) $(ROOT_FLAG) $(LAB_SETTINGS_FLAGS)
 
 # The explorer as a clean app (no code cells, large fonts) for projecting in class; Ctrl-C stops it.
 lecture: setup-course
-	$(VENV)/bin/voila $(COURSE_DIR)/lecture_explorer.ipynb --port=$(LECTURE_PORT) --Voila.ip=127.0.0.1
+	$(STUDENT_ENV) $(VENV)/bin/voila $(COURSE_DIR)/lecture_explorer.ipynb --port=$(LECTURE_PORT) --Voila.ip=127.0.0.1
+
+# The student's release: every notebook without its folded solutions, in student/ (scripts/make_student.py).
+student: setup-course
+	$(PY) scripts/make_student.py
 
 test: setup
 	OMP_NUM_THREADS=2 $(PY) -m pytest

@@ -234,7 +234,8 @@ def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path}",
            f"--LabApp.user_settings_dir={tmp_path}",
            f"--LabApp.app_settings_dir={Path(__file__).resolve().parents[1] / 'i18n' / 'en' / 'jupyterlab'}"]  # as make lab
-    server = _serve(cmd, port, tmp_path / "lab.log", jupyter_env,
+    env = {**jupyter_env, "JUPYTER_CONFIG_PATH": str(Path(__file__).resolve().parents[1] / "jupyter-config" / "student")}
+    server = _serve(cmd, port, tmp_path / "lab.log", env,   # as make lab: the student's view
                     ready=f"http://127.0.0.1:{port}/api/status?token={token}")
     with pytest.raises(urllib.error.HTTPError, match="403"):  # without the token the API refuses
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents", timeout=10)
@@ -252,6 +253,8 @@ def test_explorer_in_jupyterlab(browser, course, jupyter_env, tmp_path):
         page.wait_for_timeout(3000)
         toasts = page.locator(".Toastify__toast").all_inner_texts()
         assert not toasts, f"the first screen shows a notification over the course: {toasts}"
+        menus = page.locator(".lm-MenuBar-content").first.inner_text()
+        assert "Nbgrader" not in menus and "Help" in menus, f"the student's menu bar: {menus!r}"
         page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         run_all = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"  # fire, don't await
         page.evaluate(run_all)

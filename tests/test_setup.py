@@ -3,6 +3,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch-cpu": "torch"}
 
@@ -90,3 +92,47 @@ def test_markers_are_registered():
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert {m.split(":")[0] for m in ini["markers"]} >= {"slow", "notebook", "browser"}
     assert '-m "not slow and not notebook and not browser"' in (ROOT / "Makefile").read_text()
+
+
+def _make_pip_line(*make_args) -> str:
+    import subprocess
+    out = subprocess.run(["make", "-n", "-B", ".venv/.installed-course", *make_args], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    return next(line for line in out.splitlines() if "pip install" in line)
+
+
+def test_torch_cpu_index_only_on_linux_and_only_unless_cuda_is_asked_for():
+    import platform
+    line = _make_pip_line()
+    cuda = _make_pip_line("TORCH=cuda")
+    assert "download.pytorch.org" not in cuda                   # TORCH=cuda: pip's default build
+    if platform.system() != "Linux":
+        assert "download.pytorch.org" not in line
+
+
+@pytest.mark.slow
+def test_the_install_resolves_no_cuda_wheels(tmp_path):
+    """The course install as `make lab` runs it, resolved (pip --dry-run --report): no nvidia-* package, a CPU torch."""
+    import json
+    import platform
+    import shlex
+    import subprocess
+    cmd = shlex.split(_make_pip_line()) + ["--dry-run", "--ignore-installed", "--report", str(tmp_path / "r.json")]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    installs = {i["metadata"]["name"].lower(): i["metadata"]["version"]
+                for i in json.loads((tmp_path / "r.json").read_text())["install"]}
+    assert "torch" in installs and not [n for n in installs if n.startswith("nvidia")], sorted(installs)
+    if platform.system() == "Linux" and platform.machine() == "x86_64":
+        assert installs["torch"].endswith("+cpu"), installs["torch"]
+
+
+def test_plain_pytest_runs_without_nbval():
+    """Without the dev extra (here: nbval blocked), pytest accepts pyproject's nbval flags, runs the package tests and
+    says in its header what to install for the notebooks."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:nbval", "-p", "no:cacheprovider",
+                        "tests/test_package_shape.py"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "nbval is not installed" in r.stdout and "pip install -e '.[dev]'" in r.stdout
