@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from . import data, metrics, samplers
+from .i18n import tr
 from ._infra import cli
 from .denoiser import Denoiser
 from .pretrained import load_classifier, load_pretrained
@@ -189,6 +190,14 @@ SOLVERS = (  # (label, method, spacing): DDIM and DPM-Solver++(2M) take one mode
 )
 
 
+def solver_label(label: str) -> str:
+    """A row label of the solver table (:data:`SOLVERS`, as recorded in docs/RESULTS.md) in the course's language."""
+    method, spacing = next(((m, sp) for lab, m, sp in SOLVERS if lab == label), (None, None))
+    if method is None:
+        return label
+    return tr("solver.label", method=tr(f"solver.{method}"), spacing=tr(f"spacing.{spacing}"))
+
+
 def solver_table(model, schedule, clf, n=512, calls=CALLS, seed=0, progress=True, against=("DDIM η=0, trailing", 50)):
     """{(label, calls): (S, nfe, fd, low, high, diff) or None}: MNIST-FD against model calls, same x_T for every
     cell, with a 95 % bootstrap interval (:func:`ddim_teach.metrics.fd_interval`), and ``diff``, the paired
@@ -289,7 +298,7 @@ def read_solver_markdown(text: str) -> tuple[int, dict, dict]:
 
 
 def markdown(table, floor, n, steps, etas) -> str:
-    lines = [f"MNIST-FD (lower is better), n = {n} samples per cell; real-vs-real floor at n = {n}: **{floor:.2f}**", "",
+    lines = [tr("bench.caption", n=n, floor=f"{floor:.2f}"), "",
              "| | " + " | ".join(f"S={S}" for S in steps) + " |", "|---|" + "---|" * len(steps)]
     for eta in etas:
         lines.append(f"| {_eta_label(eta)} | " + " | ".join(f"{table[(S, eta)][0]:.2f}" if (S, eta) in table else "–"
@@ -302,7 +311,8 @@ def read_markdown(text: str) -> tuple[float, int, dict]:
     docs/RESULTS.md between ``<!-- table -->`` markers), where ``rows`` maps a row label ("η=0", "σ̂") to
     ``{S: FD}`` (cells written as "–" are left out). Notebooks read the recorded table with this rather than
     retyping its numbers."""
-    head = re.search(r"n = (\d+) samples per cell; real-vs-real floor at n = \d+: \*\*([\d.]+)\*\*", text)
+    head = (re.search(r"n = (\d+) samples per cell; real-vs-real floor at n = \d+: \*\*([\d.]+)\*\*", text)
+            or re.search(r"每格 n = (\d+) 个样本；真实对真实的本底值（n = \d+）：\*\*([\d.]+)\*\*", text))   # either language
     if head is None:
         raise ValueError("no MNIST-FD table here: expected the header line that bench.markdown writes")
     steps, rows = None, {}

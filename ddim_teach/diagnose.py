@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from . import checks, samplers
+from .i18n import tr
 from .schedules import Schedule
 
 
@@ -44,7 +45,7 @@ class Report(list):
 
     def __str__(self) -> str:
         w = max(len(c.name) for c in self)
-        return "\n".join(f"{'PASS' if c.ok else 'FAIL'}  {c.name:<{w}}  {c.detail}" for c in self)
+        return "\n".join(f"{tr('diagnose.pass') if c.ok else tr('diagnose.fail')}  {c.name:<{w}}  {c.detail}" for c in self)
 
 
 def _eps(model, x, t: int) -> torch.Tensor:
@@ -71,12 +72,12 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
     rep = Report()
     ab_T = float(schedule.alpha_bars[-1])
     rep.append(Check("terminal_noise", ab_T < 1e-2,
-                     f"alpha_bar at t={T - 1} is {ab_T:.2e} (want < 1e-2: x_T must be nearly pure noise)"))
+                     tr("diagnose.terminal_noise", t=T - 1, ab=f"{ab_T:.2e}")))
 
     noise = samplers.draw_noise(x0, g)
     out = _eps(model, noise, T - 1)
     shape_ok = tuple(out.shape) == tuple(x0.shape)
-    rep.append(Check("output_shape", shape_ok, f"model output {tuple(out.shape)} for input {tuple(x0.shape)}"))
+    rep.append(Check("output_shape", shape_ok, tr("diagnose.output_shape", out=tuple(out.shape), inp=tuple(x0.shape))))
     if not shape_ok:
         return rep
 
@@ -85,13 +86,13 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
     e_hi, e_lo = _eps(model, x_mid, T - 1), _eps(model, x_mid, T // 20)
     rel = float((e_hi - e_lo).norm() / (e_hi.norm() + e_lo.norm() + 1e-12))
     rep.append(Check("uses_time", rel > 0.02,
-                     f"same x_t, t={T - 1} vs t={T // 20}: relative output change {rel:.3f} (want > 0.02)"))
+                     tr("diagnose.uses_time", t1=T - 1, t2=T // 20, rel=f"{rel:.3f}")))
 
     eps_hat = _eps(model, x_mid, t_mid)
     mse = float((eps_hat - noise).pow(2).mean())
     trivial = float(noise.pow(2).mean())
     rep.append(Check("eps_scale", mse < 0.5 * trivial,
-                     f"at t={t_mid}: MSE(eps_hat, eps) = {mse:.3f}, guessing 0 gives {trivial:.3f} (want < half)"))
+                     tr("diagnose.eps_scale", t=t_mid, mse=f"{mse:.3f}", trivial=f"{trivial:.3f}")))
 
     t_small = max(1, T // 10)
     ab_small = schedule.alpha_bar(t_small)
@@ -100,13 +101,13 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
     err = float((x0_hat - x0).pow(2).mean())
     naive = float((x_small / ab_small.sqrt() - x0).pow(2).mean())  # the estimate with eps_hat = 0
     rep.append(Check("denoises", err < 0.5 * naive,
-                     f"at t={t_small}: MSE(x0_hat, x0) = {err:.4f}, vs {naive:.4f} for x_t/sqrt(alpha_bar) (want < half)"))
+                     tr("diagnose.denoises", t=t_small, err=f"{err:.4f}", naive=f"{naive:.4f}")))
 
     ts = samplers.resolve_timesteps(schedule, steps, spacing)
     top_ok = int(ts[0]) >= int(0.98 * (T - 1)) and bool((ts[1:] < ts[:-1]).all())
     rep.append(Check("timesteps", top_ok,
-                     f"{spacing!r}, S={steps}: starts at t={int(ts[0])}, ends at t={int(ts[-1])} "
-                     f"(want a start within 2% of {T - 1}, descending)"))
+                     tr("diagnose.timesteps", spacing=repr(spacing), S=steps, first=int(ts[0]), last=int(ts[-1]),
+                        top=T - 1)))
 
     x_T = samplers.draw_noise(x0, g)
     final = samplers.sample(model, schedule, x_T, steps=steps, eta=0.0, spacing=spacing, record_every=None,
@@ -114,5 +115,6 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
     m_s, s_s, m_d, s_d = float(final.mean()), float(final.std()), float(x0.mean()), float(x0.std())
     like = abs(m_s - m_d) < 0.25 * s_d + 0.05 and 0.6 < s_s / s_d < 1.6
     rep.append(Check("samples_like_data", like,
-                     f"S={steps} DDIM samples: mean {m_s:.2f}, std {s_s:.2f}; data: mean {m_d:.2f}, std {s_d:.2f}"))
+                     tr("diagnose.samples_like_data", S=steps, m_s=f"{m_s:.2f}", s_s=f"{s_s:.2f}", m_d=f"{m_d:.2f}",
+                        s_d=f"{s_d:.2f}")))
     return rep

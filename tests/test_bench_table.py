@@ -8,10 +8,14 @@ from ddim_teach import bench
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_read_markdown_inverts_markdown():
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_read_markdown_inverts_markdown(lang):
+    from ddim_teach import i18n
     table = {(10, 0.0): (26.934, None), (20, 0.0): (18.67, None), (10, 1.0): (30.36, None),
              (10, "sigma_hat"): (104.66, None)}
-    text = bench.markdown(table, 11.372, 512, (10, 20), (0.0, 1.0, "sigma_hat"))
+    with i18n.using(lang):
+        text = bench.markdown(table, 11.372, 512, (10, 20), (0.0, 1.0, "sigma_hat"))
+    assert ("越低越好" in text) == (lang == "zh")
     floor, n, rows = bench.read_markdown(text)
     assert (floor, n) == (11.37, 512)
     assert rows == {"η=0": {10: 26.93, 20: 18.67}, "η=1": {10: 30.36}, "σ̂": {10: 104.66}}

@@ -125,8 +125,8 @@ def _worst(g: torch.Tensor, w: torch.Tensor) -> str:
     """Where the difference is largest, with the two values there."""
     diff = (g - w).abs().nan_to_num(nan=math.inf)
     i = tuple(int(k) for k in torch.unravel_index(diff.argmax(), diff.shape)) if diff.dim() else ()
-    at = f" at index {list(i) if len(i) != 1 else i[0]}" if i else ""
-    return f"{at}: got {g[i].item():.6g}, expected {w[i].item():.6g}"
+    at = tr("reason.at_index", i=list(i) if len(i) != 1 else i[0]) if i else ""
+    return at, f"{g[i].item():.6g}", f"{w[i].item():.6g}"
 
 
 def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
@@ -148,17 +148,18 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
                 return None
             bad = (got != want).nonzero()
             i = tuple(bad[0].tolist()) if bad.numel() else ()
-            return (f"differs at index {list(i) if len(i) != 1 else i[0]}{where}: "
-                    f"got {got[i].item() if i else got.item()}, expected {want[i].item() if i else want.item()}", math.nan)
+            return (tr("reason.differs_at", i=list(i) if len(i) != 1 else i[0], where=where,
+                       got=got[i].item() if i else got.item(), expected=want[i].item() if i else want.item()), math.nan)
         rtol, atol = _tol(want.dtype)
         g, w = got.detach().double(), want.detach().double()
         if torch.isnan(g).any() and not torch.isnan(w).any():
-            return (f"contains NaN{where}", math.inf)
+            return (tr("reason.nan", where=where), math.inf)
         if torch.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True):
             return None
         d = float((g - w).abs().nan_to_num(nan=math.inf, posinf=math.inf).max())
         rel = d / max(float(w.abs().max()), 1e-12) if w.numel() else d
-        reason = f"max |difference| {d:.3g}{where}{_worst(g, w)}"
+        at, g_at, w_at = _worst(g, w)
+        reason = tr("reason.max_diff", d=f"{d:.3g}", where=where, at=at, got=g_at, expected=w_at)
         if want.dtype == torch.float64 and rel < 1e-5:
             reason += tr("problem.rounding")
         return (reason, rel)
@@ -169,7 +170,8 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
             raise _Problem(tr("problem.not_number", got=type(got).__name__, where=where))
         d = abs(float(got) - float(want))
         return None if d <= 1e-6 + 1e-5 * abs(float(want)) else \
-            (f"got {float(got):.6g}{where}, expected {float(want):.6g}", d / max(abs(float(want)), 1e-12))
+            (tr("reason.number", got=f"{float(got):.6g}", where=where, expected=f"{float(want):.6g}"),
+             d / max(abs(float(want)), 1e-12))
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)):
             raise _Problem(tr("problem.not_sequence", got=type(got).__name__, where=where, expected=type(want).__name__,
@@ -177,11 +179,11 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
         if len(got) != len(want):
             raise _Problem(tr("problem.count", got=len(got), where=where, expected=len(want)))
         for k, (a, b) in enumerate(zip(got, want)):
-            r = _diff(a, b, f"{where} (item {k})")
+            r = _diff(a, b, where + tr("reason.item", k=k))
             if r is not None:
                 return r
         return None
-    return None if got == want else (f"got {got!r}{where}, expected {want!r}", math.nan)
+    return None if got == want else (tr("reason.number", got=repr(got), where=where, expected=repr(want)), math.nan)
 
 
 def _compare(ex: Exercise, got, want):
@@ -351,7 +353,7 @@ def _check(name: str, fn: Callable) -> Verdict:
 
     failing = [i for i, d in enumerate(results) if d is not None]
     if not failing:
-        labels = ", ".join(c.shown_label() for c in cases)
+        labels = ("；" if i18n.get_language() == "zh" else ", ").join(c.shown_label() for c in cases)
         return Verdict(True, tr("check.ok", name=name, n=len(cases), labels=labels), name)
 
     # the most telling failing case: the largest relative difference (a NaN size counts as large)
@@ -378,7 +380,7 @@ def _case_list(cs, n: int, most: int = 3) -> str:
     zh = i18n.get_language() == "zh"
     labels = [f"“{c.shown_label()}”" if zh else f'"{c.shown_label()}"' for c in cs[:most]]
     more = "…" if len(cs) > most else ""
-    return tr("check.cases", labels=("、" if zh else ", ").join(labels) + more, k=len(cs), n=n)
+    return tr("check.cases", labels=("；" if zh else ", ").join(labels) + more, k=len(cs), n=n)
 
 
 def _agreeing_cases(ex: Exercise, m: Mistake, cases, outs) -> set:

@@ -10,6 +10,7 @@ import sympy as sp
 import torch
 
 from .. import ddim_derivation, family, formulas
+from ..i18n import tr
 from ..mistakes import register as mistake
 from . import Case, Exercise, register
 from ._cases import F64 as _F64, ONE as _ONE, alpha_bar as _ab
@@ -41,20 +42,20 @@ def _as_number(expr, point):
 def _compare_coefficients(got, want) -> Optional[str]:
     """(k, m) as SymPy expressions: same symbols, and equal as numbers at three points of the valid range."""
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        return f"returned {type(got).__name__}, expected a tuple (k, m) of two SymPy expressions"
+        return tr("reason.coeff_tuple", got=type(got).__name__)
     allowed = {s.name for w in want for s in sp.sympify(w).free_symbols}
     for name, g, w in zip(("k", "m"), got, want):
         if isinstance(g, sp.core.relational.Relational) or not isinstance(g, (sp.Basic, int, float)):
-            return f"{name} is a {type(g).__name__}, expected an expression (solve for k and m, then return the solutions)"
+            return tr("reason.coeff_expr", name=name, got=type(g).__name__)
         g = sp.sympify(g)
         extra = sorted(s.name for s in g.free_symbols if s.name not in allowed)
         if extra:
-            return f"{name} still contains {', '.join(extra)}: return the solved coefficients, in the inputs only"
+            return tr("reason.coeff_symbols", name=name, extra=", ".join(extra))
         for p in _POINTS:
             a, b = _as_number(g, p), _as_number(sp.sympify(w), p)
             if abs(a - b) > 1e-12 * (1 + abs(b)):
-                at = ", ".join(f"{k} = {v}" for k, v in p.items() if k in allowed) or "these inputs"
-                return f"{name} = {a.real:.6g} at {at}, expected {b.real:.6g}"
+                at = ", ".join(f"{k} = {v}" for k, v in p.items() if k in allowed) or tr("reason.these_inputs")
+                return tr("reason.coeff_value", name=name, got=f"{a.real:.6g}", at=at, expected=f"{b.real:.6g}")
     return None
 
 

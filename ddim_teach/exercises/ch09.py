@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from .. import formulas, samplers
+from ..i18n import tr
 from ..mistakes import register as mistake
 from . import Case, Exercise, _diff, register
 from ._cases import SCHEDULE as _SCHEDULE, alpha_bar as _ab, randn as _randn
@@ -164,7 +165,7 @@ def _karras_compare(got, want):
     of leaving out the final 0 can be named), not a wrong shape."""
     if isinstance(got, torch.Tensor) and isinstance(want, torch.Tensor) and got.dim() == want.dim() == 1 \
             and len(got) == len(want) - 1:
-        return f"{len(got)} values, expected {len(want)}"
+        return tr("reason.values", n=len(got), m=len(want))
     d = _diff(got, want)
     return None if d is None else d[0]
 
