@@ -317,6 +317,23 @@ def execute(nb: dict, path: Path, timeout: int = 600) -> dict:
 
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.DOTALL)
 
+# The glossary's enforced terms (i18n/zh/GUIDE.md, "Enforced terms"): (a variant the lint rejects, the term to use).
+ENFORCED = (
+    (r"散点(?!图)", "斑点"),                    # speckle (散点图, a scatter plot, is another thing)
+    (r"图带", "图条"),                          # strip
+    (r"模型调用次数", "网络调用次数"),            # network calls
+    (r"时间步序列", "时间步列表"),                # the list of timesteps
+    (r"(?<!软件)包里|本包", "软件包"),            # the package
+    (r"(?<![\w/])notebook \d", "第 N 章"),      # a chapter by number
+    (r"「|」", "“”"),                           # quotes
+)
+
+
+def enforced_terms(zh: str) -> list[str]:
+    """The glossary variants in a Chinese text, each with the term to use instead."""
+    prose = re.sub(r"`[^`\n]*`|\]\([^)]*\)", "", _MATH.sub("", zh))     # not inside math, code spans or link targets
+    return [f"'{m.group(0)}': use {use}" for pat, use in ENFORCED for m in re.finditer(pat, prose)]
+
 
 def lint(en: str, zh: str, kind: str) -> list[str]:
     """What a translation must keep from the English: math, links, code spans, NBVAL markers, structure."""
@@ -335,7 +352,9 @@ def lint(en: str, zh: str, kind: str) -> list[str]:
             if en.count(tag) != zh.count(tag):
                 problems.append(f"{tag} appears {en.count(tag)} times in English, {zh.count(tag)} in Chinese")
         heads = lambda s: [len(m) for m in re.findall(r"^(#+) ", s, re.MULTILINE)]
-        if heads(en) != heads(zh):
+        extra_ok = [h for h in heads(zh) if h < 3 or h in heads(en)]   # a Chinese-only subsection (###) is allowed
+        problems += enforced_terms(zh)
+        if heads(en) != extra_ok:
             problems.append(f"heading levels differ: English {heads(en)}, Chinese {heads(zh)}")
     else:
         if _code_tokens(en) != _code_tokens(zh):

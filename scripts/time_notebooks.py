@@ -88,6 +88,21 @@ def write_tables(data: dict) -> None:
     readme = _replace_between(readme, "readme", body)
     (ROOT / "README.md").write_text(readme)
 
+    # README.zh-CN.md: the same column and notes, in Chinese
+    zh_path = ROOT / "README.zh-CN.md"
+    lines = zh_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        m = re.match(r"\| (\d|L) \| \[.*?\]\(notebooks/zh/([\w]+)\.ipynb\)", line)
+        if m and m.group(2) in t:
+            cells = line.rstrip("\n").split("|")
+            cells[-2] = f" {fmt(t[m.group(2)])} "
+            lines[i] = "|".join(cells) + "\n"
+    zh = "".join(lines)
+    body_zh = (f"- **运行时间**（整个 notebook，含内核启动，{data['threads']} 个线程，{data['date']} 用 "
+               f"`scripts/time_notebooks.py` 实测英文版）：第 1–9 章依次为 " + "、".join(fmt(t[n]) for n in ORDER[1:10]) +
+               f"；第 1 次课（第 1、2 章）共需计算 {fmt(lecture1)}。详情和基准测试数据见 `docs/RESULTS.md`。\n")
+    zh_path.write_text(_replace_between(zh, "readme-zh", body_zh), encoding="utf-8")
+
     # docs/RESULTS.md
     rows = "".join(f"| {n} | {t[n]:.1f} |\n" for n in ORDER)
     res = (ROOT / "docs" / "RESULTS.md").read_text()

@@ -45,6 +45,17 @@ def test_readme_table_and_notes_agree_with_the_measurement():
     assert not re.search(r"(about|takes|≈)\s*\d+(\.\d+)?\s*s\b", rest), "a run time is typed in the README's prose"
 
 
+def test_readme_zh_table_and_notes_agree_with_the_measurement():
+    zh = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    table = _table_times(zh, "notebooks/zh/")
+    assert set(table) == set(TIMES), "the Chinese README's course table lacks a notebook or its time"
+    for k, v in table.items():
+        assert abs(v - TIMES[k]) <= MARGIN_S, f"README.zh-CN says {k} runs in {v} s; the measurement says {TIMES[k]}"
+    notes = re.search(r"<!-- times:readme-zh -->\n(.*?)<!-- /times:readme-zh -->", zh, re.S).group(1)
+    said = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) s\b", notes)]
+    assert len(said) == 10 and all(abs(a - TIMES[k]) <= MARGIN_S for a, k in zip(said, sorted(TIMES)[1:10]))
+
+
 def test_index_and_results_agree_with_the_measurement():
     nb = json.loads((ROOT / "notebooks" / "00_index.ipynb").read_text())
     md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")

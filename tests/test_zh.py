@@ -594,3 +594,29 @@ def test_chinese_course_in_jupyterlab_with_chinese_menus(tmp_path):
         toasts = page.locator(".Toastify__toast").all_inner_texts()
         assert not toasts, f"the first screen shows a notification over the course: {toasts}"
         page.screenshot(path=str(SHOTS / "lab_zh.png"))
+
+
+def test_the_lint_enforces_the_glossary_and_the_catalog_is_clean():
+    assert build_zh.enforced_terms("第一个猜测是一片散点，模型调用次数 10") and not build_zh.enforced_terms("散点图里的斑点")
+    assert not build_zh.enforced_terms("见 [第 6 章](06_ode_view.ipynb) 和 `notebook 6`")      # code spans and targets
+    guide = (Path(__file__).resolve().parents[1] / "i18n" / "zh" / "GUIDE.md").read_text(encoding="utf-8")
+    table = guide.split("### Enforced terms")[1].split("\n\n")[2]
+    assert all(f"| {use} |" in table for _, use in build_zh.ENFORCED), "GUIDE.md's table and ENFORCED differ"
+    problems = [(p.stem, cid, m) for p in build_zh.english_notebooks() for cid, m in build_zh.lint_catalog(p.stem)]
+    assert not problems, problems[:10]
+
+
+def test_readme_zh_carries_every_section_of_the_english_readme():
+    root = Path(__file__).resolve().parents[1]
+    en = (root / "README.md").read_text(encoding="utf-8")
+    zh = (root / "README.zh-CN.md").read_text(encoding="utf-8")
+    sections = {"The course": "课程内容", "The package": "软件包", "For instructors": "给授课教师", "Other commands": "其他命令"}
+    assert set(re.findall(r"^## (.+)$", en, re.M)) == set(sections), "a new English section needs its Chinese one here"
+    for heading in sections.values():
+        assert f"\n## {heading}\n" in zh, heading
+    modules = lambda text: set(re.findall(r"^\| (`[\w_]+`(?:, `[\w_]+`)*) \|", text, re.M))
+    assert modules(en) == modules(zh), modules(en) ^ modules(zh)
+    commands = lambda text: set(re.findall(r"make [a-z-]+", text))
+    assert commands(en) <= commands(zh), commands(en) - commands(zh)
+    for needle in ("conda env create", "make reset-outputs", "make test-fast", "PIP_INDEX_URL", "TORCH=cuda"):
+        assert needle in zh, needle
