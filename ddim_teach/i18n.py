@@ -887,10 +887,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "η 缩放的是标准差：σ_t = η √β̃_t，于是 σ_t² = η² β̃_t（否则只有 η = 0 和 1 时才对）"},
     "mistake.direction_alpha_bar_t.label": {
         "en": "√(1 − ᾱ_t − σ²) in the direction term, where ᾱ_prev belongs",
-        "zh": "指向项写成了 √(1 − ᾱ_t − σ²)，应为 ᾱ_prev"},
+        "zh": "方向项写成了 √(1 − ᾱ_t − σ²)，应为 ᾱ_prev"},
     "mistake.direction_alpha_bar_t.hint": {
         "en": "eq. 12's direction points to x_prev, so its size is √(1 − ᾱ_prev − σ_t²): x_prev's noise level minus the fresh noise",
-        "zh": "式 12 的指向项指向 x_prev，大小是 √(1 − ᾱ_prev − σ_t²)：x_prev 的噪声水平减去新加的噪声"},
+        "zh": "式 12 的方向项指向 x_prev，大小是 √(1 − ᾱ_prev − σ_t²)：x_prev 的噪声水平减去新加的噪声"},
     "mistake.round_half_up.label": {
         "en": "trailing timesteps rounded half up, where half to even is meant",
         "zh": "trailing 时间步按四舍五入取整，应为“四舍六入五成双”"},
@@ -1025,10 +1025,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "x_t 中的噪声是 (x_t − √ᾱ_t x₀)/√(1 − ᾱ_t)"},
     "mistake.noise_term_missing.label": {
         "en": "the fresh noise σ_t z never added (the direction term keeps its −σ²)",
-        "zh": "没有加上新噪声 σ_t z（指向项里仍减去了 σ²）"},
+        "zh": "没有加上新噪声 σ_t z（方向项里仍减去了 σ²）"},
     "mistake.noise_term_missing.hint": {
         "en": "eq. 12 ends with + σ_t z: the direction term gives up σ² of variance so that the noise can put it back",
-        "zh": "式 12 的最后一项是 + σ_t z：指向项让出了 σ² 的方差，正是留给这一项补上的"},
+        "zh": "式 12 的最后一项是 + σ_t z：方向项让出了 σ² 的方差，正是留给这一项补上的"},
     "mistake.trailing_truncated.label": {
         "en": "trailing positions truncated (int) where they are rounded",
         "zh": "trailing 的位置被截断取整（int），应为四舍五入"},
@@ -1064,7 +1064,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "把 √(1 − ᾱ_prev − σ²) 写成了 √(1 − ᾱ_prev) − σ"},
     "mistake.split_sqrt.hint": {
         "en": "a square root does not split over a difference; the direction's factor is √(1 − ᾱ_prev − σ_t²)",
-        "zh": "平方根不能拆开作用在差上；指向项的系数是 √(1 − ᾱ_prev − σ_t²)"},
+        "zh": "平方根不能拆开作用在差上；方向项的系数是 √(1 − ᾱ_prev − σ_t²)"},
     "mistake.unknown_as_correct.label": {
         "en": "'correct' answered for a step that matches no known bug",
         "zh": "对不符合任何已知 bug 的步也回答 'correct'"},

@@ -326,6 +326,7 @@ ENFORCED = (
     (r"(?<!软件)包里|本包", "软件包"),            # the package
     (r"(?<![\w/])notebook \d", "第 N 章"),      # a chapter by number
     (r"「|」", "“”"),                           # quotes
+    (r"指向项", "方向项"),                      # the direction term of eq. 12
 )
 
 
@@ -357,6 +358,7 @@ def lint(en: str, zh: str, kind: str) -> list[str]:
         if heads(en) != extra_ok:
             problems.append(f"heading levels differ: English {heads(en)}, Chinese {heads(zh)}")
     else:
+        problems += enforced_terms(zh)
         if _code_tokens(en) != _code_tokens(zh):
             problems.append("the code differs (only comments and string contents may be translated)")
         marks = lambda s: re.findall(r"#\s*(NBVAL_\w+|## BEGIN SOLUTION|## END SOLUTION)", s)
