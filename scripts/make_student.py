@@ -27,15 +27,24 @@ def is_solution(cell: dict) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
-def release_notebook(src: Path, dst: Path) -> int:
+NOTE = {"en": "**Student release.** In this copy of the course the exercises' folded solutions are removed: each "
+              "exercise is its stub and its check. (The full course, with solutions, is the project's `notebooks/`.)",
+        "zh": "**学生版。** 这份课程副本去掉了练习的折叠参考答案：每道练习只有待填写的函数和它的检查。"
+              "（带参考答案的完整课程在项目的 `notebooks/` 中。）"}
+
+
+def release_notebook(src: Path, dst: Path, lang: str = "en") -> int:
     nb = json.loads(src.read_text(encoding="utf-8"))
     before = len(nb["cells"])
     nb["cells"] = [c for c in nb["cells"] if not is_solution(c)]
+    removed = before - len(nb["cells"])
+    if src.stem == "00_index":      # the index says the solutions are folded below each exercise: not here
+        nb["cells"].insert(0, {"cell_type": "markdown", "id": "student-release", "metadata": {}, "source": NOTE[lang]})
     text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     if "### BEGIN SOLUTION" in text:
         raise SystemExit(f"{src}: a solution marker outside a solution cell")
     dst.write_text(text, encoding="utf-8")
-    return before - len(nb["cells"])
+    return removed
 
 
 def main(argv=None) -> int:
@@ -49,10 +58,11 @@ def main(argv=None) -> int:
                              "choose another --out or remove it yourself")
         shutil.rmtree(out)
     removed = 0
-    for lang_dir, rel in ((ROOT / "notebooks", Path("notebooks")), (ROOT / "notebooks" / "zh", Path("notebooks/zh"))):
+    for lang, lang_dir, rel in (("en", ROOT / "notebooks", Path("notebooks")),
+                                ("zh", ROOT / "notebooks" / "zh", Path("notebooks/zh"))):
         (out / rel).mkdir(parents=True, exist_ok=True)
         for src in sorted(lang_dir.glob("*.ipynb")):
-            removed += release_notebook(src, out / rel / src.name)
+            removed += release_notebook(src, out / rel / src.name, lang)
         if (lang_dir / "figures").is_dir():
             shutil.copytree(lang_dir / "figures", out / rel / "figures")
     (out / "docs").mkdir()

@@ -115,3 +115,14 @@ def test_a_release_notebook_runs_with_its_stubs(tmp_path):
     verdicts = [o.get("data", {}).get("text/plain", "") for c in cells for o in c.get("outputs", [])
                 if "exercises.check(" in "".join(c["source"])]
     assert verdicts and all("not implemented yet" in "".join(v) for v in verdicts), verdicts
+
+
+def test_the_release_index_says_it_is_the_student_release(tmp_path):
+    out = tmp_path / "release"
+    r = _run_make_student(out)
+    from ddim_teach.exercises import EXERCISES
+    n = 2 * len(EXERCISES)                     # one solution cell per exercise, in each language
+    assert r.returncode == 0 and f"{n} solution cells removed" in r.stdout, r.stdout
+    for lang, word in (("notebooks", "Student release"), ("notebooks/zh", "学生版")):
+        first = json.loads((out / lang / "00_index.ipynb").read_text(encoding="utf-8"))["cells"][0]
+        assert word in "".join(first["source"])
