@@ -620,3 +620,9 @@ def test_readme_zh_carries_every_section_of_the_english_readme():
     assert commands(en) <= commands(zh), commands(en) - commands(zh)
     for needle in ("conda env create", "make reset-outputs", "make test-fast", "PIP_INDEX_URL", "TORCH=cuda"):
         assert needle in zh, needle
+
+
+def test_the_lint_lets_text_inside_math_be_translated_but_nothing_else():
+    en = "x = $a_\\text{prev} + \\text{error}$"
+    assert build_zh.lint(en, "x = $a_\\text{prev} + \\text{误差}$", "markdown") == []
+    assert build_zh.lint(en, "x = $b_\\text{prev} + \\text{误差}$", "markdown")
