@@ -64,6 +64,17 @@ class GaussianOracle:
     def sample_data(self, n: int, shape=(), generator=None) -> torch.Tensor:
         return self.mu + self.s * torch.randn((n, *shape), generator=generator, dtype=torch.float64)
 
+    def ode_solution(self, x_T: torch.Tensor, alpha_bar_T, alpha_bar) -> torch.Tensor:
+        """The exact probability-flow ODE solution at level ``alpha_bar`` from ``x_T`` at level ``alpha_bar_T``
+        (both DDPM's ᾱ, alpha_bar_T > 0): for N(mu, s²) data the flow is affine, quantile to quantile. In the ODE's
+        coordinates (:mod:`ddim_teach.ode`) x̄(σ) = mu + (x̄_T − mu) sqrt(s² + σ²)/sqrt(s² + σ_T²); at ᾱ = 1 this is the
+        x₀ the flow lands on, mu + s (x_T − sqrt(ᾱ_T) mu)/sqrt(ᾱ_T s² + 1 − ᾱ_T). The reference every solver's error
+        is measured against (notebooks 6 and 9)."""
+        sig_T, sig = formulas.ode_sigma(alpha_bar_T), formulas.ode_sigma(alpha_bar)
+        xbar_T = formulas.to_ode(x_T.double(), alpha_bar_T)
+        xbar = self.mu + (xbar_T - self.mu) * (self.s ** 2 + sig ** 2).sqrt() / (self.s ** 2 + sig_T ** 2).sqrt()
+        return formulas.from_ode(xbar, alpha_bar).to(x_T.dtype)
+
 
 class GaussianMixtureOracle:
     """Data ~ sum_k w_k N(mu_k, s_k^2 I) in d dimensions (default: 2-D, points of shape (B, d)).

@@ -68,18 +68,22 @@ def _replace_between(text: str, tag: str, body: str) -> str:
     return pat.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
-def write_tables(data: dict) -> None:
-    t = data["seconds"]
-    # README: the course table's last column, and the instructor notes
-    readme = (ROOT / "README.md").read_text()
-    lines = readme.splitlines(keepends=True)
+def _time_column(text: str, link_prefix: str, t: dict) -> str:
+    """Rewrite the last column of every course-table row that links to ``link_prefix``STEM.ipynb with STEM's time."""
+    lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        m = re.match(r"\| (\d|L) \| \[.*?\]\(notebooks/([\w]+)\.ipynb\)", line)
+        m = re.match(rf"\| (\d|L) \| \[.*?\]\({re.escape(link_prefix)}([\w]+)\.ipynb\)", line)
         if m and m.group(2) in t:
             cells = line.rstrip("\n").split("|")
             cells[-2] = f" {fmt(t[m.group(2)])} "
-            lines[i] = "|".join(cells) + "\n"
-    readme = "".join(lines)
+            lines[i] = "|".join(cells) + ("\n" if line.endswith("\n") else "")
+    return "".join(lines)
+
+
+def write_tables(data: dict) -> None:
+    t = data["seconds"]
+    # README: the course table's last column, and the instructor notes
+    readme = _time_column((ROOT / "README.md").read_text(), "notebooks/", t)
     lecture1 = t["01_forward_process"] + t["02_ddpm"]
     body = (f"- **Timings** (whole notebook, kernel start included, {data['threads']} threads, measured {data['date']} "
             f"with `scripts/time_notebooks.py`): " + ", ".join(fmt(t[n]) for n in ORDER[1:10]) +
@@ -90,14 +94,7 @@ def write_tables(data: dict) -> None:
 
     # README.zh-CN.md: the same column and notes, in Chinese
     zh_path = ROOT / "README.zh-CN.md"
-    lines = zh_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        m = re.match(r"\| (\d|L) \| \[.*?\]\(notebooks/zh/([\w]+)\.ipynb\)", line)
-        if m and m.group(2) in t:
-            cells = line.rstrip("\n").split("|")
-            cells[-2] = f" {fmt(t[m.group(2)])} "
-            lines[i] = "|".join(cells) + "\n"
-    zh = "".join(lines)
+    zh = _time_column(zh_path.read_text(encoding="utf-8"), "notebooks/zh/", t)
     body_zh = (f"- **运行时间**（整个 notebook，含内核启动，{data['threads']} 个线程，{data['date']} 用 "
                f"`scripts/time_notebooks.py` 实测英文版）：第 1–9 章依次为 " + "、".join(fmt(t[n]) for n in ORDER[1:10]) +
                f"；第 1 次课（第 1、2 章）共需计算 {fmt(lecture1)}。详情和基准测试数据见 `docs/RESULTS.md`。\n")
@@ -116,17 +113,10 @@ def write_tables(data: dict) -> None:
     for c in nb["cells"]:
         if c["cell_type"] != "markdown":
             continue
-        src = "".join(c["source"]).splitlines(keepends=True)
-        changed = False
-        for i, line in enumerate(src):
-            m = re.match(r"\| (\d|L) \| \[.*?\]\(([\w]+)\.ipynb\)", line)
-            if m and m.group(2) in t:
-                cells = line.rstrip("\n").split("|")
-                cells[-2] = f" {fmt(t[m.group(2)])} "
-                src[i] = "|".join(cells) + ("\n" if line.endswith("\n") else "")
-                changed = True
-        if changed:
-            c["source"] = src
+        text = "".join(c["source"])
+        new = _time_column(text, "", t)
+        if new != text:
+            c["source"] = new.splitlines(keepends=True)
     idx_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 

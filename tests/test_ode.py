@@ -86,3 +86,20 @@ def test_velocity_is_the_derivative_of_the_exact_flow(schedule):
         fd = (x_bar(sig + h) - x_bar(sig - h)) / (2 * h)
         x_t = ode.from_ode(x_bar(sig), ab)   # the point on that trajectory at level t
         torch.testing.assert_close(ode.velocity(orc, x_t, t), fd, rtol=1e-6, atol=1e-9)
+
+
+def test_gaussian_ode_solution_solves_the_ode(schedule):
+    """GaussianOracle.ode_solution against the ODE itself: its σ-derivative in x̄ is the oracle's ε (DDIM eq. 14),
+    it starts at x_T, and at ᾱ = 1 it is the affine quantile map above."""
+    g = oracles.GaussianOracle(schedule, mu=MU, s=SD, sample_shape=(1,))
+    x_T = torch.randn(7, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    abT = schedule.alpha_bars[999]
+    torch.testing.assert_close(g.ode_solution(x_T, abT, abT), x_T)
+    torch.testing.assert_close(g.ode_solution(x_T, abT, 1.0), exact_flow(schedule, x_T))
+    t = 300
+    ab = schedule.alpha_bars[t]
+    sig = float(ode.ode_sigma(ab))
+    xbar = lambda s_: ode.to_ode(g.ode_solution(x_T, abT, 1 / (1 + s_ ** 2)), 1 / (1 + s_ ** 2))
+    slope = (xbar(sig + 1e-5) - xbar(sig - 1e-5)) / 2e-5
+    eps = g(g.ode_solution(x_T, abT, ab), torch.full((7,), t))
+    torch.testing.assert_close(slope, eps, rtol=1e-5, atol=1e-7)

@@ -58,27 +58,19 @@ def test_euler_step_x_is_exact_for_standard_normal_data(schedule):
 
 
 def test_euler_step_x_has_the_exact_flows_slope(schedule):
-    # the exact Gaussian flow in x at level ᾱ: x(ᾱ) = sqrt(ᾱ) (μ + (x̄_T - μ) sqrt(s² + σ²)/sqrt(s² + σ_T²)); its
-    # derivative in τ = -log ᾱ must be the Euler step's slope, and the Euler step errs by O(Δτ²)
-    mu, sd = 2.0, 0.5
-    gauss = oracles.GaussianOracle(schedule, mu=mu, s=sd, sample_shape=(1,))
-    xbar_T = torch.tensor([[-40.0], [3.0], [90.0]], dtype=torch.float64)
-    sT = 150.0
-
-    def x_at(ab):
-        sig = math.sqrt((1 - ab) / ab)
-        return math.sqrt(ab) * (mu + (xbar_T - mu) * math.sqrt(sd ** 2 + sig ** 2) / math.sqrt(sd ** 2 + sT ** 2))
-
-    ab_all = schedule.alpha_bars
-    t = int((ab_all - 0.3).abs().argmin())
-    ab = float(ab_all[t])
-    x = x_at(ab)
+    # the exact Gaussian flow in x (GaussianOracle.ode_solution, itself tested against the ODE in test_ode.py): the
+    # Euler step in τ = -log ᾱ must follow it to O(Δτ²) locally
+    gauss = oracles.GaussianOracle(schedule, mu=2.0, s=0.5, sample_shape=(1,))
+    x_T = torch.tensor([[-0.3], [0.02], [0.6]], dtype=torch.float64)
+    abT = schedule.alpha_bars[999]
+    t = int((schedule.alpha_bars - 0.3).abs().argmin())
+    ab = schedule.alpha_bars[t]
+    x = gauss.ode_solution(x_T, abT, ab)
     eps = gauss(x, torch.full((3,), t))
     errs = []
     for k in (1e-2, 5e-3):
         abp = ab * math.exp(k)                          # Δτ = -k
-        errs.append((ode.euler_step_x(x, eps, torch.tensor(ab, dtype=torch.float64),
-                                      torch.tensor(abp, dtype=torch.float64)) - x_at(abp)).abs().max().item())
+        errs.append((ode.euler_step_x(x, eps, ab, abp) - gauss.ode_solution(x_T, abT, abp)).abs().max().item())
     assert errs[0] < 1e-3 and 3.5 < errs[0] / errs[1] < 4.5      # local error O(Δτ²): halving Δτ quarters it
 
 
