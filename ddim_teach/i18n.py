@@ -1092,6 +1092,106 @@ STRINGS: dict[str, dict[str, str]] = {
     "mistake.grid_ascending.hint": {
         "en": "sampling starts at the noisiest level: σ_max first, σ_min last, then 0.",
         "zh": "采样从噪声最大的水平开始：先 σ_max，最后 σ_min，然后是 0。"},
+    # chapter 10: guidance
+    "mistake.cfg_w_for_one_plus_w.label": {
+        "en": "ε̂(∅) + w (ε̂(y) − ε̂(∅)): diffusers' form with w where its guidance_scale = 1 + w belongs",
+        "zh": "ε̂(∅) + w (ε̂(y) − ε̂(∅))：用了 diffusers 的写法，却把 w 放在了 guidance_scale = 1 + w 的位置"},
+    "mistake.cfg_w_for_one_plus_w.hint": {
+        "en": "Ho & Salimans' w = 0 is the conditional model: (1 + w) ε̂(y) − w ε̂(∅) = ε̂(∅) + (1 + w)(ε̂(y) − ε̂(∅)). "
+              "Yours at w = 0 returns ε̂(∅), the unconditional model.",
+        "zh": "Ho 与 Salimans 的 w = 0 就是条件模型：(1 + w) ε̂(y) − w ε̂(∅) = ε̂(∅) + (1 + w)(ε̂(y) − ε̂(∅))。"
+              "你的答案在 w = 0 时返回 ε̂(∅)，即无条件模型。"},
+    "mistake.cfg_swapped.label": {
+        "en": "conditional and unconditional swapped: (1 + w) ε̂(∅) − w ε̂(y)",
+        "zh": "条件与无条件对调了：(1 + w) ε̂(∅) − w ε̂(y)"},
+    "mistake.cfg_swapped.hint": {
+        "en": "guidance moves *towards* the label and away from the unconditional prediction: the weight 1 + w "
+              "belongs to ε̂(x_t, y).",
+        "zh": "引导是*朝向*标签、远离无条件预测：权重 1 + w 属于 ε̂(x_t, y)。"},
+    "mistake.cfg_sign.label": {
+        "en": "(1 + w) ε̂(y) + w ε̂(∅): the unconditional term added instead of subtracted",
+        "zh": "(1 + w) ε̂(y) + w ε̂(∅)：无条件项被加上而不是减去"},
+    "mistake.cfg_sign.hint": {
+        "en": "the two weights sum to 1, (1 + w) − w, so that a prediction both agree on is unchanged.",
+        "zh": "两个权重之和为 1，即 (1 + w) − w，这样两者一致的预测保持不变。"},
+    "mistake.cfg_difference_only.label": {
+        "en": "w (ε̂(y) − ε̂(∅)) alone: the guidance direction without the prediction it is added to",
+        "zh": "只有 w (ε̂(y) − ε̂(∅))：只有引导方向，没有它要加到的那个预测"},
+    "mistake.cfg_difference_only.hint": {
+        "en": "the difference is a correction: add it to ε̂(x_t, y), i.e. ε̂(y) + w (ε̂(y) − ε̂(∅)).",
+        "zh": "这个差是修正量：把它加到 ε̂(x_t, y) 上，即 ε̂(y) + w (ε̂(y) − ε̂(∅))。"},
+    "mistake.cg_sign.label": {
+        "en": "ε̂ + s √(1 − ᾱ_t) ∇ log p(y | x_t): the sign of the correction flipped",
+        "zh": "ε̂ + s √(1 − ᾱ_t) ∇ log p(y | x_t)：修正项的符号反了"},
+    "mistake.cg_sign.hint": {
+        "en": "ε̂ = −√(1 − ᾱ_t) × score, so adding a score term to the score subtracts it from ε̂; yours pushes "
+              "away from class y.",
+        "zh": "ε̂ = −√(1 − ᾱ_t) × 得分，所以在得分上加一项，就是在 ε̂ 上减去它；你的答案把样本推离类别 y。"},
+    "mistake.cg_no_sqrt_one_minus_ab.label": {
+        "en": "ε̂ − s ∇ log p(y | x_t): the factor √(1 − ᾱ_t) missing",
+        "zh": "ε̂ − s ∇ log p(y | x_t)：漏了因子 √(1 − ᾱ_t)"},
+    "mistake.cg_no_sqrt_one_minus_ab.hint": {
+        "en": "ε̂ and the score differ by the factor −√(1 − ᾱ_t) (Tweedie, notebook 6): the classifier's gradient is "
+              "a score, so it takes the same factor.",
+        "zh": "ε̂ 与得分相差因子 −√(1 − ᾱ_t)（Tweedie，第 6 章）：分类器的梯度也是一个得分，所以乘同一个因子。"},
+    "mistake.cg_one_minus_ab_no_sqrt.label": {
+        "en": "(1 − ᾱ_t) where √(1 − ᾱ_t) is meant",
+        "zh": "用了 (1 − ᾱ_t)，应为 √(1 − ᾱ_t)"},
+    "mistake.cg_one_minus_ab_no_sqrt.hint": {
+        "en": "the factor is the noise's standard deviation at t, √(1 − ᾱ_t), not its variance.",
+        "zh": "这个因子是 t 时刻噪声的标准差 √(1 − ᾱ_t)，而不是方差。"},
+    "mistake.cg_sqrt_ab.label": {
+        "en": "√ᾱ_t where √(1 − ᾱ_t) is meant",
+        "zh": "用了 √ᾱ_t，应为 √(1 − ᾱ_t)"},
+    "mistake.cg_sqrt_ab.hint": {
+        "en": "the factor belongs to the noise, x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε: it is the noise's standard deviation.",
+        "zh": "这个因子属于噪声一项，x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε：它是噪声的标准差。"},
+    "mistake.cg_grad_of_p.label": {
+        "en": "the gradient of p(y | x_t), not of log p(y | x_t)",
+        "zh": "求的是 p(y | x_t) 的梯度，而不是 log p(y | x_t) 的梯度"},
+    "mistake.cg_grad_of_p.hint": {
+        "en": "Bayes' rule adds logs: ∇ log p(x | y) = ∇ log p(x) + ∇ log p(y | x). ∇p = p ∇ log p is "
+              "weaker wherever the class is unlikely, exactly where guidance is needed.",
+        "zh": "贝叶斯公式在对数上相加：∇ log p(x | y) = ∇ log p(x) + ∇ log p(y | x)。∇p = p ∇ log p 在类别"
+              "不太可能的地方变弱，而那恰恰是需要引导的地方。"},
+    "mistake.cg_scale_missing.label": {
+        "en": "the scale s ignored (the correction taken once)",
+        "zh": "忽略了尺度 s（修正只加了一倍）"},
+    "mistake.cg_scale_missing.hint": {
+        "en": "multiply the classifier's term by s; s = 1 gives p(x | y), s > 1 sharpens.",
+        "zh": "把分类器那一项乘以 s；s = 1 得到 p(x | y)，s > 1 使分布更尖锐。"},
+    "mistake.guided_x0_unguided.label": {
+        "en": "guidance in the direction term only: x̂₀ from the conditional ε̂(y), not from ε̃",
+        "zh": "只在方向项里用了引导：x̂₀ 由条件 ε̂(y) 算出，而不是由 ε̃ 算出"},
+    "mistake.guided_x0_unguided.hint": {
+        "en": "the step uses ε twice, in x̂₀ = (x_t − √(1 − ᾱ_t) ε)/√ᾱ_t and in √(1 − ᾱ_prev) ε; both take the "
+              "guided ε̃.",
+        "zh": "这一步两次用到 ε：x̂₀ = (x_t − √(1 − ᾱ_t) ε)/√ᾱ_t 和 √(1 − ᾱ_prev) ε；两处都要用引导后的 ε̃。"},
+    "mistake.guided_direction_unguided.label": {
+        "en": "guidance in x̂₀ only: the direction term points with the conditional ε̂(y), not ε̃",
+        "zh": "只在 x̂₀ 里用了引导：方向项用的是条件 ε̂(y)，而不是 ε̃"},
+    "mistake.guided_direction_unguided.hint": {
+        "en": "x̂₀ and the direction √(1 − ᾱ_prev) ε must use the same ε̃; with two different ε's the step no "
+              "longer returns x_t when ᾱ_prev = ᾱ_t.",
+        "zh": "x̂₀ 与方向项 √(1 − ᾱ_prev) ε 必须用同一个 ε̃；两处用不同的 ε，当 ᾱ_prev = ᾱ_t 时这一步就不再返回 x_t。"},
+    "mistake.step_w_for_one_plus_w.label": {
+        "en": "the step guided with ε̂(∅) + w (ε̂(y) − ε̂(∅)): w where 1 + w belongs",
+        "zh": "这一步用 ε̂(∅) + w (ε̂(y) − ε̂(∅)) 引导：把 w 放在了 1 + w 的位置"},
+    "mistake.step_w_for_one_plus_w.hint": {
+        "en": "ε̃ = (1 + w) ε̂(y) − w ε̂(∅) (exercise 10.1); at w = 0 the step must be the conditional model's.",
+        "zh": "ε̃ = (1 + w) ε̂(y) − w ε̂(∅)（练习 10.1）；w = 0 时这一步必须是条件模型的那一步。"},
+    "mistake.step_cfg_swapped.label": {
+        "en": "the step guided with conditional and unconditional swapped",
+        "zh": "这一步的引导把条件与无条件对调了"},
+    "mistake.step_cfg_swapped.hint": {
+        "en": "the weight 1 + w belongs to ε̂(x_t, y), the weight −w to ε̂(x_t, ∅) (exercise 10.1).",
+        "zh": "权重 1 + w 属于 ε̂(x_t, y)，权重 −w 属于 ε̂(x_t, ∅)（练习 10.1）。"},
+    "mistake.step_unguided.label": {
+        "en": "no guidance: the plain conditional DDIM step",
+        "zh": "没有引导：普通的条件 DDIM 一步"},
+    "mistake.step_unguided.hint": {
+        "en": "combine the two predictions into ε̃ first, then take DDIM's step with ε̃.",
+        "zh": "先把两个预测组合成 ε̃，再用 ε̃ 走 DDIM 的一步。"},
     # fonts
     "font.missing": {
         "en": "No Chinese font found: Chinese text in figures will show as boxes. Install one with "

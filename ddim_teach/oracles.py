@@ -119,10 +119,30 @@ class GaussianMixtureOracle:
         d = self.means.shape[1]
         return self.weights.log() - 0.5 * (diff ** 2).sum(-1) / v - 0.5 * d * torch.log(2 * math.pi * v)
 
-    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    @property
+    def num_classes(self) -> int:
+        """The components are the classes 0..K−1; K is "no label" (∅), as for a conditional U-Net."""
+        return self.means.shape[0]
+
+    def log_p_y(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The exact noise-aware classifier: log p_t(y | x_t) = log r_y(x_t), one number per point, differentiable."""
+        y = torch.as_tensor(y, dtype=torch.long).expand(x_t.shape[0])
+        log_r = torch.log_softmax(self.log_p_t(x_t, self.schedule.alpha_bar(t)), dim=1)
+        return log_r.gather(1, y[:, None].to(log_r.device))[:, 0].to(x_t.dtype)
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """eps_hat of p_t (y None), or with labels y of the component y alone (exactly eps of p_t(x | y));
+        a label equal to K (``num_classes``) means ∅, the whole mixture."""
         ab = self.schedule.alpha_bar(t).reshape(-1, 1)
         v = ab * self.stds ** 2 + 1 - ab
         r = torch.softmax(self.log_p_t(x_t, ab), dim=1)                # (B, K)
+        if y is not None:
+            K = self.num_classes
+            y = torch.as_tensor(y, dtype=torch.long).expand(x_t.shape[0])
+            if bool(((y < 0) | (y > K)).any()):
+                raise ValueError(f"labels must lie in 0..{K} ({K} = no label), got {sorted(set(y.tolist()))[:6]}")
+            onehot = torch.nn.functional.one_hot(y.clamp(max=K - 1), K).double()
+            r = torch.where((y < K)[:, None], onehot, r)
         diff = x_t.double()[:, None, :] - ab.sqrt()[:, :, None] * self.means[None]
         eps = (1 - ab).sqrt() * (r[:, :, None] * diff / v[:, :, None]).sum(1)
         return eps.to(x_t.dtype)

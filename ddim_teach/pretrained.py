@@ -29,6 +29,7 @@ from .classifier import Classifier
 from .unet import UNet, UNetConfig
 
 UNET_FILE = "unet_mnist.pt"
+COND_FILE = "unet_mnist_cond.pt"   # the class-conditional U-Net (classifier-free guidance, notebook 10)
 CLASSIFIER_FILE = "classifier.pt"
 SUMS_FILE = "SHA256SUMS"
 
@@ -90,17 +91,25 @@ def load_unet(path, schedule: schedules.Schedule | None = None):
     return model, trained
 
 
-def load_pretrained(path=None):
-    """The shipped EMA U-Net (eval mode) and the schedule it was trained with; ``path``: another exported file."""
+def load_pretrained(path=None, *, conditional: bool = False):
+    """The shipped EMA U-Net (eval mode) and the schedule it was trained with; ``path``: another exported file.
+
+    ``conditional=True``: the shipped class-conditional U-Net, model(x_t, t, y) with y in 0..9 and 10 for "no
+    label" (fine-tuned from the unconditional one with label dropout, for classifier-free guidance)."""
     if path is not None:
+        if conditional:
+            raise ValueError("give either path (a file of your own) or conditional=True (the shipped conditional "
+                             "U-Net), not both")
         return load_unet(path)
-    with shipped_file(UNET_FILE) as p:
+    with shipped_file(COND_FILE if conditional else UNET_FILE) as p:
         return load_unet(p)
 
 
-def training_history(path=None) -> dict:
-    """Step count, training settings and the loss curve ([step, mean loss over 50 steps]) of the shipped U-Net."""
-    with (contextlib.nullcontext(path) if path is not None else shipped_file(UNET_FILE)) as p:
+def training_history(path=None, *, conditional: bool = False) -> dict:
+    """Step count, training settings and the loss curve ([step, mean loss over 50 steps]) of the shipped U-Net
+    (``conditional=True``: of the shipped conditional one)."""
+    shipped = COND_FILE if conditional else UNET_FILE
+    with (contextlib.nullcontext(path) if path is not None else shipped_file(shipped)) as p:
         ck = checkpoint.load(p, kind="unet")
     return {"step": ck.get("step"), "train": ck.get("train", {}), "loss_history": ck.get("loss_history", [])}
 

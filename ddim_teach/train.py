@@ -2,6 +2,12 @@
 
     python -m ddim_teach.train --steps 6000 --out checkpoints/unet.pt
     python -m ddim_teach.train --steps 6000 --out checkpoints/unet.pt --resume   # continue after a kill
+    python -m ddim_teach.train --conditional --init-from pretrained --steps 6000 --out checkpoints/cond.pt
+
+``--conditional`` trains eps_theta(x_t, t, y) for classifier-free guidance (Ho & Salimans 2022): the label
+y of each image is replaced by "no label" (∅) with probability ``--p-uncond`` (default 0.15), so that one
+network learns both eps(x_t, t, y) and eps(x_t, t, ∅). ``--init-from`` starts it from an unconditional
+checkpoint ("pretrained": the shipped U-Net); the class embedding starts at zero, so step 0 is that model.
 
 An existing checkpoint is never overwritten silently: ``--resume`` continues it (every run-defining
 setting must match it; only ``--lr`` may change, starting a new phase) and ``--force`` replaces it.
@@ -48,15 +54,21 @@ def _to_cpu(obj):
     return obj
 
 
-def diffusion_loss(model, schedule: schedules.Schedule, x0: torch.Tensor, generator=None) -> torch.Tensor:
+def diffusion_loss(model, schedule: schedules.Schedule, x0: torch.Tensor, generator=None, y=None,
+                   p_uncond: float = 0.0) -> torch.Tensor:
     """L_simple for one batch (:func:`ddim_teach.elbo.l_simple`, DDPM eq. 14) with a random t per sample and random eps.
 
     t and eps are drawn on the CPU (``generator`` is a CPU generator) and moved to ``x0``'s device,
-    so a seed gives the same draws on any device.
+    so a seed gives the same draws on any device. With labels ``y`` (a conditional model), each label is
+    replaced by ∅ (``model.num_classes``) with probability ``p_uncond``: classifier-free guidance training.
     """
     t = torch.randint(0, schedule.T, (x0.shape[0],), generator=generator)
     eps = torch.randn(x0.shape, generator=generator).to(x0.device)
-    return l_simple(model, x0, t, eps, schedule.alpha_bars)
+    if y is None:
+        return l_simple(model, x0, t, eps, schedule.alpha_bars)
+    drop = torch.rand(x0.shape[0], generator=generator) < p_uncond
+    y = torch.where(drop, torch.full_like(y, model.num_classes), y).to(x0.device)
+    return l_simple(lambda x_t, t_: model(x_t, t_, y), x0, t, eps, schedule.alpha_bars)
 
 
 def _check_device(device) -> torch.device:
@@ -74,7 +86,7 @@ def _check_device(device) -> torch.device:
 
 
 # Settings that define a run: on --resume each must equal the checkpoint's (only lr may start a new phase).
-RUN_SETTINGS = ("batch_size", "ema_decay", "seed", "warmup", "n_images")
+RUN_SETTINGS = ("batch_size", "ema_decay", "seed", "warmup", "n_images", "p_uncond", "init_from")
 
 
 def _check_int(name, v, low):
@@ -109,7 +121,7 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
           ckpt_every: int = 250, out: str | Path = "checkpoints/unet.pt", resume: bool = False,
           seed: int = 0, schedule_name: str = "linear", T: int = 1000, config: UNetConfig | None = None,
           images=None, warmup: int = 200, progress: bool = True, device: str = "cpu", force: bool = False,
-          data_source: str = "bundled") -> dict:
+          data_source: str = "bundled", labels=None, p_uncond: float = 0.15, init_from=None) -> dict:
     """Train and return the final checkpoint dict. ``images``: uint8 (N, 28, 28); default the MNIST train
     split from ``data_source`` ("bundled", the 9,001 shipped digits; "idx" or "auto" for a data folder).
 
@@ -118,6 +130,11 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     overwritten; ``resume=True`` with no checkpoint is an error. On resume every run-defining setting
     (architecture, schedule, batch size, warm-up, EMA decay, seed, number of images) must match the
     checkpoint; only ``lr`` may change, which starts a new learning-rate phase.
+
+    A conditional ``config`` (``num_classes`` > 0) trains on ``labels`` (uint8/int (N,), default the data's
+    own) with each label dropped to ∅ with probability ``p_uncond``. ``init_from``: a U-Net checkpoint
+    (or "pretrained", the shipped one) whose weights start the run; a conditional model takes all but its
+    class embedding from an unconditional one.
 
     ``device``: "cpu" (default) or e.g. "cuda". Random draws always come from one CPU generator, and the
     checkpoint always holds CPU tensors, so a run can be resumed on another device (not bit-for-bit:
@@ -132,6 +149,15 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     if not isinstance(config, UNetConfig):
         raise ValueError(f"config must be a UNetConfig, got {type(config).__name__}")
     device = _check_device(device)
+    conditional = bool(config.num_classes)
+    if isinstance(p_uncond, bool) or not isinstance(p_uncond, (int, float)) or not 0 <= p_uncond < 1:
+        raise ValueError(f"p_uncond must be a probability in [0, 1) (0.1-0.2 is usual), got {p_uncond!r}")
+    if conditional and p_uncond == 0:
+        raise ValueError("p_uncond = 0 never shows the model 'no label', so classifier-free guidance would have no "
+                         "unconditional eps to use; give 0.1-0.2")
+    if init_from is not None and not isinstance(init_from, (str, Path)):
+        raise ValueError(f"init_from must be a checkpoint path or 'pretrained', got {type(init_from).__name__}")
+    init_state = _init_state(init_from, config) if init_from is not None and not resume else None
     # Everything about --out is checked before any work: exists (resume or force), a folder, writable.
     atomic.refuse_package_path(out, "out")
     atomic.check_writable(out, "out")
@@ -156,11 +182,15 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
                 raise ValueError(f"--steps is the step to reach; {out} is already at step {ck['step']}, "
                                  f"so give more than {ck['step']} (got {steps})")
         if images is None:
-            images, _ = data.load_mnist("train", source=data_source)
+            images, data_labels = data.load_mnist("train", source=data_source)
+            labels = data_labels if labels is None else labels
         _check_images(images)
+        if conditional:
+            labels = _check_labels(labels, len(images), config.num_classes)
+        p_uncond = float(p_uncond) if conditional else 0.0
         if ck is not None:
             now = {"batch_size": batch_size, "ema_decay": ema_decay, "seed": seed, "warmup": warmup,
-                   "n_images": len(images)}
+                   "n_images": len(images), "p_uncond": p_uncond, "init_from": saved_init(ck, init_from)}
             saved = ck.get("train", {})
             diffs = [f"{k.replace('_', '-')}: checkpoint has {saved[k]!r}, now {now[k]!r}"
                      for k in RUN_SETTINGS if k in saved and saved[k] != now[k]]
@@ -170,7 +200,11 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
                                                  "start a new run with another --out")
         x_all = data.to_tensor(images).to(device)
         torch.manual_seed(seed)
-        model = UNet(config).to(device)
+        model = UNet(config)
+        if init_state is not None:
+            checkpoint.load_state(model, init_state, str(init_from))
+        model = model.to(device)
+        y_all = torch.as_tensor(labels, dtype=torch.long) if conditional else None
         ema = copy.deepcopy(model).requires_grad_(False)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
@@ -203,14 +237,17 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
                     "optimizer": _to_cpu(opt.state_dict()), "lr_scheduler": sched.state_dict(), "rng": g.get_state(),
                     "loss_history": history, "running_loss": running.detach().cpu().clone(),
                     "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay, "seed": seed,
-                              "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type}}
+                              "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type,
+                              **({"p_uncond": p_uncond} if conditional else {}),
+                              **({"init_from": str(init_from)} if init_from is not None else {})}}
 
         model.train()
         bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")
         t0 = time.time()
         while step < steps:
             idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
-            loss = diffusion_loss(model, schedule, x_all[idx.to(device)], generator=g)
+            loss = diffusion_loss(model, schedule, x_all[idx.to(device)], generator=g,
+                                  y=y_all[idx] if conditional else None, p_uncond=p_uncond)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -228,6 +265,48 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         bar.close()
         print(f"trained to step {step} in {time.time() - t0:.0f}s; checkpoint {out}")
         return snapshot()
+
+
+def saved_init(ck: dict, init_from):
+    """On resume, ``init_from`` need not be given again: the checkpoint's own counts."""
+    saved = ck.get("train", {}).get("init_from")
+    return saved if init_from is None else str(init_from)
+
+
+def _check_labels(labels, n: int, num_classes: int) -> np.ndarray:
+    if labels is None:
+        raise ValueError("a conditional model (num_classes > 0) trains on labels; give labels= (one per image)")
+    arr = np.asarray(labels)
+    if arr.shape != (n,) or arr.dtype.kind not in "iu":
+        raise ValueError(f"labels must be {n} integers, one per image; got a {arr.dtype} array of shape {arr.shape}")
+    if n and (arr.min() < 0 or arr.max() >= num_classes):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {int(arr.min())}..{int(arr.max())}")
+    return arr
+
+
+def _init_state(init_from, config: UNetConfig) -> dict:
+    """The state dict that starts a run from another U-Net checkpoint (EMA weights preferred).
+
+    An unconditional source may start a conditional model: its class embedding keeps its zero start."""
+    from . import pretrained  # pretrained imports unet, not train: no cycle
+    if str(init_from) == "pretrained":
+        with pretrained.shipped_file(pretrained.UNET_FILE) as p:
+            ck = checkpoint.load(p, kind="unet")
+    else:
+        ck = checkpoint.load(init_from, kind="unet")
+    src = UNetConfig.from_dict(ck.get("config", {}))
+    mine = {k: v for k, v in config.to_dict().items() if k != "num_classes"}
+    theirs = {k: v for k, v in src.to_dict().items() if k != "num_classes"}
+    problems = checkpoint.diff_dicts(theirs, mine, "config")
+    if problems:
+        raise checkpoint.CheckpointError(f"--init-from {init_from}: another architecture ({'; '.join(problems)})")
+    if src.num_classes not in (0, config.num_classes):
+        raise checkpoint.CheckpointError(f"--init-from {init_from}: it has {src.num_classes} classes, this model "
+                                         f"{config.num_classes}")
+    state = dict(ck["ema"] if "ema" in ck else ck["model"])
+    if config.num_classes and not src.num_classes:
+        state["class_emb.weight"] = torch.zeros(config.num_classes + 1, 4 * config.base_channels)
+    return state
 
 
 def main(argv=None) -> None:
@@ -252,6 +331,12 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--conditional", action="store_true", help="train eps(x_t, t, y) with 10 digit classes and "
+                    "label dropout (classifier-free guidance)")
+    ap.add_argument("--p-uncond", type=float, default=0.15, help="with --conditional: the probability of "
+                    "dropping a label to 'no label' (default 0.15)")
+    ap.add_argument("--init-from", default=None, help="a U-Net checkpoint, or 'pretrained' (the shipped one), "
+                    "whose weights start the run")
     a = ap.parse_args(argv)
     if a.threads is not None and a.threads < 1:
         ap.error(f"--threads must be at least 1, got {a.threads}")
@@ -269,8 +354,9 @@ def main(argv=None) -> None:
         torch.set_num_threads(a.threads)
     try:
         train(a.steps, a.batch_size, a.lr, a.ema_decay, a.ckpt_every, a.out, a.resume, a.seed,
-              a.schedule, a.T, warmup=a.warmup, progress=not a.no_progress, device=a.device, force=a.force,
-              data_source=a.data)
+              a.schedule, a.T, config=UNetConfig(num_classes=10) if a.conditional else None, warmup=a.warmup,
+              progress=not a.no_progress, device=a.device, force=a.force, data_source=a.data,
+              p_uncond=a.p_uncond, init_from=a.init_from)
     except ValueError as e:  # CheckpointError and DataError are ValueErrors: one line, no traceback
         ap.error(str(e))
 

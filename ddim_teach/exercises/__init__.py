@@ -397,7 +397,7 @@ def _agreeing_cases(ex: Exercise, m: Mistake, cases, outs) -> set:
 
 # --------------------------------------------------------------------------------------------- chapters
 
-CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 10))
+CHAPTERS = tuple(f"ch{n:02d}" for n in range(1, 11))
 UNAVAILABLE: dict[str, str] = {}   # chapter -> the course-extra module it needs and this environment lacks
 for _mod in CHAPTERS:
     try:

@@ -1,0 +1,162 @@
+"""Guidance: steering a diffusion model towards a class y, with a classifier or without one.
+
+``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). The noise a model predicts is a scaled score (Tweedie,
+notebook 6): eps_hat(x_t) = −√(1 − ᾱ_t) ∇ log p_t(x_t). Bayes' rule for scores,
+
+    ∇ log p_t(x | y) = ∇ log p_t(x) + ∇ log p_t(y | x),
+
+turns a class-conditional score into an unconditional one plus a classifier's gradient. Scaling the
+classifier's term is guidance; both forms below sample with the eps of the *tilted* density
+p_t(x) p_t(y | x)^s ∝ p_t(x | y)^s / p_t(x)^(s − 1), which is p_t(x | y) only at s = 1.
+
+* Classifier guidance (Dhariwal & Nichol 2021, §4.2, Algorithm 2)::
+
+      eps_tilde = eps_hat(x_t) − s √(1 − ᾱ_t) ∇_x log p_φ(y | x_t)              (:func:`classifier_guided_eps`)
+
+* Classifier-free guidance (Ho & Salimans 2022, eq. 6), one network trained with and without labels::
+
+      eps_tilde = (1 + w) eps_hat(x_t, y) − w eps_hat(x_t, ∅)                    (:func:`cfg_eps`)
+
+  = eps_hat(x_t, ∅) + (1 + w)(eps_hat(x_t, y) − eps_hat(x_t, ∅)). Its implicit classifier is
+  p(y | x) ∝ p(x | y)/p(x), so CFG at w is classifier guidance at s = 1 + w.
+
+Three names for one knob: Ho & Salimans' w (w = 0: the conditional model, no guidance), Dhariwal & Nichol's
+s and diffusers' ``guidance_scale``, both 1 + w (1: no guidance). :func:`guidance_scale` translates.
+
+:class:`ClassifierFreeGuided` and :class:`ClassifierGuided` wrap a model into a model(x_t, t) that returns
+eps_tilde, so every sampler of :mod:`ddim_teach.samplers` (and DDIM inversion) runs guided unchanged.
+"""
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+from . import checks
+
+__all__ = ["cfg_eps", "classifier_guided_eps", "guidance_scale", "w_from_guidance_scale",
+           "ClassifierFreeGuided", "ClassifierGuided"]
+
+
+def _check_scale(v, name: str, low: float) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not low <= float(v) < float("inf"):
+        raise ValueError(f"{name} must be a finite number of at least {low:g}, got {v!r}")
+    return float(v)
+
+
+def cfg_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w: float) -> torch.Tensor:
+    """Classifier-free guidance (Ho & Salimans 2022, eq. 6): (1 + w) eps_cond − w eps_uncond.
+
+    w = 0 returns eps_cond (the conditional model); w > 0 moves away from eps_uncond. diffusers writes the
+    same with ``guidance_scale`` = 1 + w: eps_uncond + guidance_scale (eps_cond − eps_uncond)."""
+    w = _check_scale(w, "w (Ho & Salimans' guidance weight; 0 = no guidance)", 0.0)
+    checks.like(eps_cond, "eps_cond", eps_uncond=eps_uncond)
+    return (1 + w) * eps_cond - w * eps_uncond
+
+
+def classifier_guided_eps(eps_hat: torch.Tensor, grad_log_p_y: torch.Tensor, alpha_bar_t, s: float) -> torch.Tensor:
+    """Classifier guidance (Dhariwal & Nichol 2021, Algorithm 2): eps_hat − s √(1 − ᾱ_t) ∇_x log p(y | x_t).
+
+    ``grad_log_p_y`` is the gradient of the *log* class probability at x_t; ``s`` their guidance scale
+    (s = 1: eps of p_t(x | y) exactly, s = 1 + w in classifier-free terms)."""
+    s = _check_scale(s, "s (Dhariwal & Nichol's guidance scale; 1 = the conditional eps)", 0.0)
+    checks.like(eps_hat, "eps_hat", grad_log_p_y=grad_log_p_y)
+    ab = torch.as_tensor(alpha_bar_t, dtype=torch.float64)
+    return eps_hat - (s * (1 - ab).sqrt()).to(eps_hat.dtype) * grad_log_p_y
+
+
+def guidance_scale(w: float) -> float:
+    """diffusers' ``guidance_scale`` (and Dhariwal & Nichol's s) for Ho & Salimans' w: 1 + w."""
+    return 1.0 + _check_scale(w, "w", 0.0)
+
+
+def w_from_guidance_scale(scale: float) -> float:
+    """Ho & Salimans' w for diffusers' ``guidance_scale``: scale − 1 (a scale below 1 is not guidance)."""
+    return _check_scale(scale, "guidance_scale (1 = no guidance)", 1.0) - 1.0
+
+
+class _Wrapped:
+    """What a Denoiser reads from a model (prediction type, schedule, sample shape) passes through."""
+
+    def __init__(self, model):
+        checks.function(model, "model", "model(x_t, t, y)")
+        self.model = model
+        self.prediction_type = getattr(model, "prediction_type", "epsilon")
+        if self.prediction_type != "epsilon":
+            raise ValueError(f"guidance combines eps predictions; this model predicts {self.prediction_type!r}")
+        for attr in ("trained_schedule", "sample_shape"):
+            if hasattr(model, attr):
+                setattr(self, attr, getattr(model, attr))
+
+    def _labels(self, y, batch: int, device) -> torch.Tensor:
+        y = torch.as_tensor(y, device=device)
+        if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
+            raise ValueError(f"y must hold integer class labels, got {y.dtype}")
+        y = y.long()
+        if y.dim() == 0:
+            y = y.expand(batch)
+        if y.shape != (batch,):
+            raise ValueError(f"y must be one label or one per image ({batch}), got shape {tuple(y.shape)}")
+        return y
+
+
+class ClassifierFreeGuided(_Wrapped):
+    """``ClassifierFreeGuided(model, y, w)(x_t, t)`` = (1 + w) eps(x_t, t, y) − w eps(x_t, t, ∅) (:func:`cfg_eps`).
+
+    ``model(x, t, y)`` is a conditional eps model whose ``num_classes`` is the label "no label" (∅)
+    (:class:`ddim_teach.unet.UNet` with ``num_classes`` > 0, or the mixture oracle). ``y``: one label or
+    one per image. ``batched=True`` (default) runs the conditional and unconditional halves as one batch of
+    2B, one network call per step, as pipelines do; ``batched=False`` makes two calls of B. Either way a
+    step costs two network evaluations per image. ``w = 0`` skips the unconditional half."""
+
+    def __init__(self, model, y, w: float, batched: bool = True):
+        super().__init__(model)
+        self.w = _check_scale(w, "w (Ho & Salimans' guidance weight; 0 = no guidance)", 0.0)
+        n = getattr(model, "num_classes", None)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError("classifier-free guidance needs a conditional model (num_classes > 0), e.g. "
+                             "load_pretrained(conditional=True); this one has none")
+        self.null = n
+        self.y, self.batched, self.calls = y, bool(batched), 0
+        yt = torch.as_tensor(y)
+        if not yt.dtype.is_floating_point and yt.dtype != torch.bool and bool(((yt < 0) | (yt >= n)).any()):
+            raise ValueError(f"y must be class labels 0..{n - 1}, got {sorted(set(yt.flatten().tolist()))[:6]}")
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        B = x_t.shape[0]
+        y = self._labels(self.y, B, x_t.device)
+        if self.w == 0:
+            self.calls += 1
+            return self.model(x_t, t, y)
+        null = torch.full_like(y, self.null)
+        if self.batched:  # one call of 2B: [conditional | unconditional]
+            self.calls += 1
+            eps = self.model(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([y, null]))
+            eps_cond, eps_uncond = eps.chunk(2)
+        else:
+            self.calls += 2
+            eps_cond, eps_uncond = self.model(x_t, t, y), self.model(x_t, t, null)
+        return cfg_eps(eps_cond, eps_uncond, self.w)
+
+
+class ClassifierGuided(_Wrapped):
+    """``ClassifierGuided(model, log_p_y, y, s, schedule)(x_t, t)``: classifier guidance with a noise-aware
+    classifier (:func:`classifier_guided_eps`).
+
+    ``model(x, t)`` gives the unconditional eps_hat; ``log_p_y(x_t, t, y)`` the log probability of class y
+    at noise level t, one number per image, differentiable in x_t (the mixture oracle's
+    :meth:`~ddim_teach.oracles.GaussianMixtureOracle.log_p_y` is exact)."""
+
+    def __init__(self, model, log_p_y, y, s: float, schedule):
+        super().__init__(model)
+        checks.function(log_p_y, "log_p_y", "log_p_y(x_t, t, y)")
+        self.log_p_y, self.y, self.schedule = log_p_y, y, schedule
+        self.s = _check_scale(s, "s (Dhariwal & Nichol's guidance scale; 1 = the conditional eps)", 0.0)
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        y = self._labels(self.y, x_t.shape[0], x_t.device)
+        with torch.enable_grad():
+            x = x_t.detach().requires_grad_(True)
+            grad, = torch.autograd.grad(self.log_p_y(x, t, y).sum(), x)
+        ab = self.schedule.alpha_bars[t.cpu()].reshape(-1, *[1] * (x_t.dim() - 1))  # one ᾱ_t per image
+        return classifier_guided_eps(self.model(x_t, t), grad.detach(), ab, self.s)
