@@ -377,6 +377,9 @@ def main(argv=None):
     mode.add_argument("--solvers", action="store_true",
                       help="MNIST-FD against model calls for DDIM, DPM-Solver++(2M) on three step placements and Heun "
                            "(n=512 by default, same x_T, bootstrap intervals)")
+    mode.add_argument("--guidance", action="store_true",
+                      help="classifier-free guidance with the shipped conditional U-Net: accuracy, MNIST-FD and spread "
+                           "against w (n=512, DDIM S=20, same x_T; bootstrap and Wilson intervals)")
     ap.add_argument("--weights", default=None,
                     help="an exported U-Net file (python -m ddim_teach.pretrained CKPT OUT) instead of the shipped one")
     from . import bench_explorer
@@ -386,6 +389,18 @@ def main(argv=None):
         return bench_explorer.run_from_args(a, ap)
     if a.weights is not None and not Path(a.weights).is_file():
         ap.error(f"--weights {a.weights!r}: no such file (export one with python -m ddim_teach.pretrained CKPT OUT)")
+    if a.guidance:
+        from . import bench_guidance
+        n = a.n or 512
+        model, schedule = load_pretrained(a.weights, conditional=a.weights is None)
+        if not getattr(model, "num_classes", 0):
+            ap.error("--guidance needs a conditional U-Net (trained with --conditional)")
+        t0 = time.perf_counter()
+        table = bench_guidance.guidance_table(model, schedule, load_classifier(), n)
+        print()
+        print(bench_guidance.guidance_markdown(table))
+        print(f"total {time.perf_counter() - t0:.0f}s; torch threads: {torch.get_num_threads()}")
+        return
     try:
         model, schedule = load_pretrained(a.weights)
         clf = load_classifier()

@@ -1192,6 +1192,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "mistake.step_unguided.hint": {
         "en": "combine the two predictions into ε̃ first, then take DDIM's step with ε̃.",
         "zh": "先把两个预测组合成 ε̃，再用 ε̃ 走 DDIM 的一步。"},
+    # notebook 10's guidance explorer
+    "guided.title": {"en": "digit {digit}, w = {w} (guidance_scale {scale}), seed {seed}",
+                     "zh": "数字 {digit}，w = {w}（guidance_scale {scale}），种子 {seed}"},
+    "guided.digit": {"en": "digit", "zh": "数字"},
+    "guided.mean_p": {"en": "; mean p(digit) = {p}", "zh": "；p(数字) 的平均值 = {p}"},
+    "guided.status": {"en": "shown after {seconds} s ({calls} network evaluations per sample){mean_p}",
+                      "zh": "用时 {seconds} 秒（每个样本 {calls} 次网络计算）{mean_p}"},
     # fonts
     "font.missing": {
         "en": "No Chinese font found: Chinese text in figures will show as boxes. Install one with "

@@ -86,7 +86,7 @@ def _check_device(device) -> torch.device:
 
 
 # Settings that define a run: on --resume each must equal the checkpoint's (only lr may start a new phase).
-RUN_SETTINGS = ("batch_size", "ema_decay", "seed", "warmup", "n_images", "p_uncond", "init_from")
+RUN_SETTINGS = ("batch_size", "ema_decay", "seed", "warmup", "n_images", "p_uncond", "init_from", "class_lr_mult")
 
 
 def _check_int(name, v, low):
@@ -121,7 +121,8 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
           ckpt_every: int = 250, out: str | Path = "checkpoints/unet.pt", resume: bool = False,
           seed: int = 0, schedule_name: str = "linear", T: int = 1000, config: UNetConfig | None = None,
           images=None, warmup: int = 200, progress: bool = True, device: str = "cpu", force: bool = False,
-          data_source: str = "bundled", labels=None, p_uncond: float = 0.15, init_from=None) -> dict:
+          data_source: str = "bundled", labels=None, p_uncond: float = 0.15, init_from=None,
+          class_lr_mult: float = 1.0) -> dict:
     """Train and return the final checkpoint dict. ``images``: uint8 (N, 28, 28); default the MNIST train
     split from ``data_source`` ("bundled", the 9,001 shipped digits; "idx" or "auto" for a data folder).
 
@@ -134,7 +135,8 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     A conditional ``config`` (``num_classes`` > 0) trains on ``labels`` (uint8/int (N,), default the data's
     own) with each label dropped to ∅ with probability ``p_uncond``. ``init_from``: a U-Net checkpoint
     (or "pretrained", the shipped one) whose weights start the run; a conditional model takes all but its
-    class embedding from an unconditional one.
+    class embedding from an unconditional one. ``class_lr_mult``: the class embedding's learning rate is
+    ``lr`` times this (a new, zero-started layer among trained ones learns faster with a larger rate).
 
     ``device``: "cpu" (default) or e.g. "cuda". Random draws always come from one CPU generator, and the
     checkpoint always holds CPU tensors, so a run can be resumed on another device (not bit-for-bit:
@@ -155,6 +157,9 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     if conditional and p_uncond == 0:
         raise ValueError("p_uncond = 0 never shows the model 'no label', so classifier-free guidance would have no "
                          "unconditional eps to use; give 0.1-0.2")
+    if isinstance(class_lr_mult, bool) or not isinstance(class_lr_mult, (int, float)) or \
+            not 0 < class_lr_mult <= 100 or not math.isfinite(class_lr_mult):
+        raise ValueError(f"class_lr_mult must be a number in (0, 100], got {class_lr_mult!r}")
     if init_from is not None and not isinstance(init_from, (str, Path)):
         raise ValueError(f"init_from must be a checkpoint path or 'pretrained', got {type(init_from).__name__}")
     init_state = _init_state(init_from, config) if init_from is not None and not resume else None
@@ -188,9 +193,11 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         if conditional:
             labels = _check_labels(labels, len(images), config.num_classes)
         p_uncond = float(p_uncond) if conditional else 0.0
+        class_lr_mult = float(class_lr_mult) if conditional else 1.0
         if ck is not None:
             now = {"batch_size": batch_size, "ema_decay": ema_decay, "seed": seed, "warmup": warmup,
-                   "n_images": len(images), "p_uncond": p_uncond, "init_from": saved_init(ck, init_from)}
+                   "n_images": len(images), "p_uncond": p_uncond, "init_from": saved_init(ck, init_from),
+                   "class_lr_mult": class_lr_mult}
             saved = ck.get("train", {})
             diffs = [f"{k.replace('_', '-')}: checkpoint has {saved[k]!r}, now {now[k]!r}"
                      for k in RUN_SETTINGS if k in saved and saved[k] != now[k]]
@@ -206,7 +213,11 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         model = model.to(device)
         y_all = torch.as_tensor(labels, dtype=torch.long) if conditional else None
         ema = copy.deepcopy(model).requires_grad_(False)
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+        new = [p for n, p in model.named_parameters() if n.startswith("class_emb.")]
+        groups = [{"params": [p for n, p in model.named_parameters() if not n.startswith("class_emb.")], "lr_mult": 1.0}]
+        if new:  # the class embedding: its own rate, lr * class_lr_mult
+            groups.append({"params": new, "lr": lr * class_lr_mult, "lr_mult": class_lr_mult})
+        opt = torch.optim.AdamW(groups, lr=lr, weight_decay=0.0)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
         g = torch.Generator().manual_seed(seed)
         step, history, phases = 0, [], []  # phases: [first step, lr] for each learning-rate phase
@@ -224,8 +235,8 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
             phases = list(ck.get("train", {}).get("phases", [[0, old_lr]]))
             if lr != old_lr:  # a new phase, e.g. a low-lr polish: the schedule's base lr changes, Adam moments stay
                 for group in opt.param_groups:
-                    group["initial_lr"] = group["lr"] = lr
-                sched.base_lrs = [lr] * len(opt.param_groups)
+                    group["initial_lr"] = group["lr"] = lr * group.get("lr_mult", 1.0)
+                sched.base_lrs = [g_["initial_lr"] for g_ in opt.param_groups]
                 print(f"learning rate {old_lr:g} -> {lr:g} from step {step}")
             print(f"resumed from {out} at step {step}")
         if not phases or phases[-1][1] != lr:
@@ -238,7 +249,7 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
                     "loss_history": history, "running_loss": running.detach().cpu().clone(),
                     "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay, "seed": seed,
                               "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type,
-                              **({"p_uncond": p_uncond} if conditional else {}),
+                              **({"p_uncond": p_uncond, "class_lr_mult": class_lr_mult} if conditional else {}),
                               **({"init_from": str(init_from)} if init_from is not None else {})}}
 
         model.train()
@@ -335,6 +346,8 @@ def main(argv=None) -> None:
                     "label dropout (classifier-free guidance)")
     ap.add_argument("--p-uncond", type=float, default=0.15, help="with --conditional: the probability of "
                     "dropping a label to 'no label' (default 0.15)")
+    ap.add_argument("--class-lr-mult", type=float, default=1.0, help="with --conditional: the class embedding "
+                    "learns at --lr times this (default 1)")
     ap.add_argument("--init-from", default=None, help="a U-Net checkpoint, or 'pretrained' (the shipped one), "
                     "whose weights start the run")
     a = ap.parse_args(argv)
@@ -356,7 +369,7 @@ def main(argv=None) -> None:
         train(a.steps, a.batch_size, a.lr, a.ema_decay, a.ckpt_every, a.out, a.resume, a.seed,
               a.schedule, a.T, config=UNetConfig(num_classes=10) if a.conditional else None, warmup=a.warmup,
               progress=not a.no_progress, device=a.device, force=a.force, data_source=a.data,
-              p_uncond=a.p_uncond, init_from=a.init_from)
+              p_uncond=a.p_uncond, init_from=a.init_from, class_lr_mult=a.class_lr_mult)
     except ValueError as e:  # CheckpointError and DataError are ValueErrors: one line, no traceback
         ap.error(str(e))
 

@@ -29,7 +29,8 @@ NB = ROOT / "notebooks"
 JSON = ROOT / "docs" / "notebook_times.json"
 ORDER = ["00_index", "01_forward_process", "02_ddpm", "03_ddim_derivation", "04_ddpm_vs_ddim",
          "05_x0_and_consistency", "06_ode_view", "07_inversion_interpolation", "08_pitfalls_clinic", "09_solvers_after_ddim",
-         "lecture_explorer"]
+         "10_guidance", "lecture_explorer"]
+CHAPTERS = [n for n in ORDER if n[:2].isdigit() and n[:2] != "00"]
 
 
 def fmt(sec: float) -> str:
@@ -72,7 +73,7 @@ def _time_column(text: str, link_prefix: str, t: dict) -> str:
     """Rewrite the last column of every course-table row that links to ``link_prefix``STEM.ipynb with STEM's time."""
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        m = re.match(rf"\| (\d|L) \| \[.*?\]\({re.escape(link_prefix)}([\w]+)\.ipynb\)", line)
+        m = re.match(rf"\| (\d+|L) \| \[.*?\]\({re.escape(link_prefix)}([\w]+)\.ipynb\)", line)
         if m and m.group(2) in t:
             cells = line.rstrip("\n").split("|")
             cells[-2] = f" {fmt(t[m.group(2)])} "
@@ -86,8 +87,8 @@ def write_tables(data: dict) -> None:
     readme = _time_column((ROOT / "README.md").read_text(), "notebooks/", t)
     lecture1 = t["01_forward_process"] + t["02_ddpm"]
     body = (f"- **Timings** (whole notebook, kernel start included, {data['threads']} threads, measured {data['date']} "
-            f"with `scripts/time_notebooks.py`): " + ", ".join(fmt(t[n]) for n in ORDER[1:10]) +
-            f" for notebooks 1–9; lecture 1 (notebooks 1 and 2) is {fmt(lecture1)} of computing. "
+            f"with `scripts/time_notebooks.py`): " + ", ".join(fmt(t[n]) for n in CHAPTERS) +
+            f" for notebooks 1–{len(CHAPTERS)}; lecture 1 (notebooks 1 and 2) is {fmt(lecture1)} of computing. "
             "Details and the benchmark figures are in `docs/RESULTS.md`.\n")
     readme = _replace_between(readme, "readme", body)
     (ROOT / "README.md").write_text(readme)
@@ -96,7 +97,7 @@ def write_tables(data: dict) -> None:
     zh_path = ROOT / "README.zh-CN.md"
     zh = _time_column(zh_path.read_text(encoding="utf-8"), "notebooks/zh/", t)
     body_zh = (f"- **运行时间**（整个 notebook，含内核启动，{data['threads']} 个线程，{data['date']} 用 "
-               f"`scripts/time_notebooks.py` 实测英文版）：第 1–9 章依次为 " + "、".join(fmt(t[n]) for n in ORDER[1:10]) +
+               f"`scripts/time_notebooks.py` 实测英文版）：第 1–{len(CHAPTERS)} 章依次为 " + "、".join(fmt(t[n]) for n in CHAPTERS) +
                f"；第 1 次课（第 1、2 章）共需计算 {fmt(lecture1)}。详情和基准测试数据见 `docs/RESULTS.md`。\n")
     zh_path.write_text(_replace_between(zh, "readme-zh", body_zh), encoding="utf-8")
 

@@ -167,3 +167,69 @@ def test_shipped_conditional_model_loads_with_its_labels():
     assert hist["train"]["init_from"] == "pretrained" and 0.1 <= hist["train"]["p_uncond"] <= 0.2
     with pytest.raises(ValueError, match="either path"):
         pretrained.load_pretrained("x.pt", conditional=True)
+
+
+# --- the guidance benchmark and notebook 10's explorer -------------------------------------------------------------
+
+def test_class_matched_reference_has_the_requested_class_counts():
+    from ddim_teach import bench_guidance, data
+    labels = bench_guidance.requested_labels(95)
+    ref = bench_guidance.class_matched_reference(labels, seed=0)
+    images, true = data.load_mnist("test", source="bundled")
+    # every reference digit is a held-out digit, and each class appears as often as it was requested
+    x = data.to_tensor(images)
+    idx = [int(((x - r).abs().flatten(1).sum(1) == 0).nonzero()[0, 0]) for r in ref]
+    got = torch.bincount(torch.as_tensor(true[idx], dtype=torch.long), minlength=10)
+    assert torch.equal(got, torch.bincount(labels, minlength=10))
+
+
+def test_wilson_interval_matches_the_formula_at_known_points():
+    from ddim_teach import bench_guidance
+    lo, hi = bench_guidance.wilson(50, 100)
+    assert abs(lo - 0.4038) < 1e-3 and abs(hi - 0.5962) < 1e-3     # the textbook value for 50/100
+    lo, hi = bench_guidance.wilson(100, 100)
+    assert abs(hi - 1.0) < 1e-12 and abs(lo - 0.9630) < 1e-3
+
+
+def test_guidance_markdown_reads_back():
+    from ddim_teach import bench_guidance
+    table = {"n": 512, "steps": 20, "real_spread": 0.3456, "rows": {
+        0.0: dict(acc=0.9, acc_low=0.87, acc_high=0.92, fd=10.5, fd_low=8.25, fd_high=12.75, diff=(0.0, 0.0, 0.0),
+                  spread=(0.321, 0.31, 0.332), seconds=1.0),
+        3.0: dict(acc=0.99, acc_low=0.98, acc_high=0.995, fd=14.0, fd_low=11.5, fd_high=16.5, diff=(3.5, 2.0, 5.0),
+                  spread=(0.25, 0.24, 0.26), seconds=2.0)}}
+    back = bench_guidance.read_guidance_markdown("intro\n\n" + bench_guidance.guidance_markdown(table) + "\n\nafter")
+    assert back["n"] == 512 and back["steps"] == 20 and back["real_spread"] == 0.346
+    assert set(back["rows"]) == {0.0, 3.0}
+    r = back["rows"][3.0]
+    assert (r["acc"], r["fd"], r["diff"], r["spread"]) == (0.99, 14.0, (3.5, 2.0, 5.0), (0.25, 0.24, 0.26))
+    with pytest.raises(ValueError, match="no guidance table"):
+        bench_guidance.read_guidance_markdown("nothing here")
+
+
+class _TinyConditional(torch.nn.Module):
+    """A conditional stand-in for the U-Net: eps = 0.1 x + 0.01 (y + 1), so labels and batches are visible."""
+    num_classes, sample_shape, prediction_type = 10, (1, 28, 28), "epsilon"
+
+    def forward(self, x, t, y):
+        return 0.1 * x + 0.01 * (y.to(x.dtype) + 1)[:, None, None, None]
+
+
+def test_guidance_explorer_caches_and_moves_with_its_controls():
+    pytest.importorskip("ipywidgets")
+    from ddim_teach.explorer.guided import GuidanceExplorer, guidance_explorer
+    model = _TinyConditional()
+    ex = GuidanceExplorer(model, SCHED, None, n=3, steps=4)
+    a = ex(3, 1.5, 0)
+    assert ex(3, 1.5000000001, 0) is a and ex.calls == 1                 # one setting, one computation
+    direct = samplers.sample(guidance.ClassifierFreeGuided(model, 3, 1.5), SCHED,
+                             torch.randn((3, 1, 28, 28), generator=torch.Generator().manual_seed(0)), steps=4,
+                             spacing="trailing", record_every=None, progress=False).final
+    assert torch.equal(a["samples"], direct)
+    with pytest.raises(ValueError, match="digit"):
+        ex(10, 1.0, 0)
+    w = guidance_explorer(model, SCHED, None, n=3, steps=4)
+    first = w.result
+    w.controls["w"].value = 4.0
+    assert w.result is not first and w.result["key"] == (3, 4.0, 0) and w.image.value[:4] == b"\x89PNG"
+    assert "8 network evaluations" in w.status.value

@@ -7,7 +7,7 @@ import pytest
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
-CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0[1-9]_", p.name)]
+CHAPTERS = [p for p in NOTEBOOKS if re.match(r"(0[1-9]|1[0-9])_", p.name)]
 
 
 def _markdown(p: Path) -> str:
