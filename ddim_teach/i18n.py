@@ -732,11 +732,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "inversion climbs from the clean image: visit the list from its smallest t to its largest",
         "zh": "反演是从干净图像往上爬：按从最小 t 到最大 t 的顺序遍历列表"},
     "mistake.eps_at_current_level.label": {
-        "en": "ε̂ evaluated at the level x is at, not at the level the step goes to",
-        "zh": "在 x 当前所处的级别上求 ε̂，而不是在这一步要到达的级别上"},
+        "en": "ε̂ evaluated at the level x is at: plain explicit Euler going up, a legitimate solver, but not the "
+              "mirror of the sampler's step that this exercise asks for",
+        "zh": "在 x 当前所处的级别上求 ε̂：这是向上走的普通显式欧拉法，也是合理的求解器，但不是本练习要求的、与采样器逐步对应的那一步"},
     "mistake.eps_at_current_level.hint": {
-        "en": "each step calls the model at the *target* t (with the current x): ε(x_t, t) ≈ ε(x_prev, t)",
-        "zh": "每一步都在*目标* t 上调用模型（输入当前的 x）：ε(x_t, t) ≈ ε(x_prev, t)"},
+        "en": "the sampler's step from t down uses ε̂(x_t, t); the inversion step that undoes it calls the model at that "
+              "*target* t with the current x: ε(x_t, t) ≈ ε(x_prev, t)",
+        "zh": "采样器从 t 往下走的那一步用的是 ε̂(x_t, t)；撤销它的反演步就在这个*目标* t 上调用模型，输入当前的 x："
+              "ε(x_t, t) ≈ ε(x_prev, t)"},
     "mistake.level_not_carried.label": {
         "en": "every step starts from ᾱ = 1, as if x were still the clean image",
         "zh": "每一步都从 ᾱ = 1 开始，仿佛 x 仍是干净图像"},
