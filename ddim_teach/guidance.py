@@ -9,7 +9,8 @@ turns a class-conditional score into an unconditional one plus a classifier's gr
 classifier's term is guidance; both forms below sample with the eps of the *tilted* density
 p_t(x) p_t(y | x)^s ∝ p_t(x | y)^s / p_t(x)^(s − 1), which is p_t(x | y) only at s = 1.
 
-* Classifier guidance (Dhariwal & Nichol 2021, §4.2, Algorithm 2)::
+* Classifier guidance (Dhariwal & Nichol 2021: the DDIM form of §4.2 and Algorithm 2, with the gradient
+  scale s of §4.3)::
 
       eps_tilde = eps_hat(x_t) − s √(1 − ᾱ_t) ∇_x log p_φ(y | x_t)              (:func:`classifier_guided_eps`)
 
@@ -33,6 +34,7 @@ import numbers
 import torch
 
 from . import checks
+from .schedules import Schedule
 
 __all__ = ["cfg_eps", "classifier_guided_eps", "guidance_scale", "w_from_guidance_scale",
            "ClassifierFreeGuided", "ClassifierGuided"]
@@ -55,7 +57,7 @@ def cfg_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w: float) -> torch
 
 
 def classifier_guided_eps(eps_hat: torch.Tensor, grad_log_p_y: torch.Tensor, alpha_bar_t, s: float) -> torch.Tensor:
-    """Classifier guidance (Dhariwal & Nichol 2021, Algorithm 2): eps_hat − s √(1 − ᾱ_t) ∇_x log p(y | x_t).
+    """Classifier guidance (Dhariwal & Nichol 2021, §4.2 with the scale s of §4.3): eps_hat − s √(1 − ᾱ_t) ∇_x log p(y | x_t).
 
     ``grad_log_p_y`` is the gradient of the *log* class probability at x_t; ``s`` their guidance scale
     (s = 1: eps of p_t(x | y) exactly, s = 1 + w in classifier-free terms)."""
@@ -150,6 +152,9 @@ class ClassifierGuided(_Wrapped):
     def __init__(self, model, log_p_y, y, s: float, schedule):
         super().__init__(model)
         checks.function(log_p_y, "log_p_y", "log_p_y(x_t, t, y)")
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a ddim_teach Schedule (the one the model was trained with), "
+                            f"got {type(schedule).__name__}")
         self.log_p_y, self.y, self.schedule = log_p_y, y, schedule
         self.s = _check_scale(s, "s (Dhariwal & Nichol's guidance scale; 1 = the conditional eps)", 0.0)
 

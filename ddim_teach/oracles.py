@@ -127,6 +127,8 @@ class GaussianMixtureOracle:
     def log_p_y(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The exact noise-aware classifier: log p_t(y | x_t) = log r_y(x_t), one number per point, differentiable."""
         y = torch.as_tensor(y, dtype=torch.long).expand(x_t.shape[0])
+        if bool(((y < 0) | (y >= self.num_classes)).any()):
+            raise ValueError(f"y must be a class 0..{self.num_classes - 1}, got {sorted(set(y.tolist()))[:6]}")
         log_r = torch.log_softmax(self.log_p_t(x_t, self.schedule.alpha_bar(t)), dim=1)
         return log_r.gather(1, y[:, None].to(log_r.device))[:, 0].to(x_t.dtype)
 

@@ -233,3 +233,10 @@ def test_guidance_explorer_caches_and_moves_with_its_controls():
     w.controls["w"].value = 4.0
     assert w.result is not first and w.result["key"] == (3, 4.0, 0) and w.image.value[:4] == b"\x89PNG"
     assert "8 network evaluations" in w.status.value
+
+
+def test_classifier_guided_and_the_oracle_classifier_refuse_bad_input():
+    with pytest.raises(TypeError, match="Schedule"):
+        guidance.ClassifierGuided(MIX, MIX.log_p_y, 0, 1.0, "linear")
+    with pytest.raises(ValueError, match=r"class 0\.\.2"):
+        MIX.log_p_y(_x(2), torch.tensor([5, 5]), torch.tensor(7))

@@ -125,7 +125,7 @@ register(Exercise(
     mistakes=(mistake("cg_sign", _cg_sign), mistake("cg_no_sqrt_one_minus_ab", _cg_no_sqrt_one_minus_ab),
               mistake("cg_one_minus_ab_no_sqrt", _cg_one_minus_ab_no_sqrt), mistake("cg_sqrt_ab", _cg_sqrt_ab),
               mistake("cg_grad_of_p", _cg_grad_of_p), mistake("cg_scale_missing", _cg_scale_missing)),
-    doc="ε̃ = ε̂ − s √(1 − ᾱ_t) ∇_x log p(y | x_t)  (Dhariwal & Nichol 2021, Algorithm 2)",
+    doc="ε̃ = ε̂ − s √(1 − ᾱ_t) ∇_x log p(y | x_t)  (Dhariwal & Nichol 2021, §4.2, scale s of §4.3)",
 ))
 
 
