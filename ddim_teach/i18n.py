@@ -785,6 +785,47 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "after the last entry of the list the step goes to the clean image, ᾱ_prev = 1; alpha_bars[t − stride] "
               "with t − stride < 0 wraps around to the noisiest ᾱ",
         "zh": "列表最后一项之后，这一步走向干净图像，ᾱ_prev = 1；t − stride < 0 时 alpha_bars[t − stride] 会绕回到噪声最大的 ᾱ"},
+    # chapter 4: the whole DDIM loop
+    "mistake.loop_ascending.label": {
+        "en": "the timesteps walked in ascending order: the loop starts at the least noisy level",
+        "zh": "时间步按升序遍历：循环从噪声最小的那一级开始"},
+    "mistake.loop_ascending.hint": {
+        "en": "sampling goes from noise to data: the first step is at the largest t of the list (999), the last at the smallest.",
+        "zh": "采样从噪声走向数据：第一步在列表中最大的 t（999），最后一步在最小的 t。"},
+    "mistake.loop_prev_t_minus_1.label": {
+        "en": "ᾱ_prev read at t − 1, the next integer timestep, instead of at the next entry of the list",
+        "zh": "ᾱ_prev 取在 t − 1（下一个整数时间步），而不是列表的下一项"},
+    "mistake.loop_prev_t_minus_1.hint": {
+        "en": "with S < T steps the loop jumps: the step from t goes to the next entry of the list (Exercise 4.3), and after the "
+              "last entry to ᾱ = 1.",
+        "zh": "步数 S < T 时循环是跳着走的：从 t 出发的一步走到列表的下一项（练习 4.3），最后一项之后走到 ᾱ = 1。"},
+    "mistake.loop_last_alpha_bar_0.label": {
+        "en": "the last step goes to ᾱ_0 (t = 0) instead of ᾱ = 1, the clean image",
+        "zh": "最后一步走到 ᾱ_0（t = 0），而不是 ᾱ = 1 的干净图像"},
+    "mistake.loop_last_alpha_bar_0.hint": {
+        "en": "t = 0 is the first level of noise (ᾱ_0 = 1 − β_0 < 1), not the data: after the last entry the step goes to "
+              "ᾱ_prev = 1 (diffusers' set_alpha_to_one=True).",
+        "zh": "t = 0 是第一级噪声（ᾱ_0 = 1 − β_0 < 1），不是数据：列表最后一项之后，这一步走到 ᾱ_prev = 1"
+              "（diffusers 的 set_alpha_to_one=True）。"},
+    "mistake.loop_last_wrapped.label": {
+        "en": "the last step's ᾱ_prev read with a negative index, alpha_bars[−1] (the noisiest ᾱ), instead of 1",
+        "zh": "最后一步的 ᾱ_prev 用负索引读取：alpha_bars[−1]（噪声最大的 ᾱ），而不是 1"},
+    "mistake.loop_last_wrapped.hint": {
+        "en": "t − stride < 0 at the last step wraps around in Python; after the last entry of the list ᾱ_prev = 1.",
+        "zh": "最后一步 t − stride < 0，在 Python 中会绕回；列表最后一项之后 ᾱ_prev = 1。"},
+    "mistake.loop_skips_last_step.label": {
+        "en": "the loop stops at the last listed timestep, without the final step to the clean image",
+        "zh": "循环停在列表的最后一个时间步，少了走到干净图像的最后一步"},
+    "mistake.loop_skips_last_step.hint": {
+        "en": "a list of S timesteps is S steps: the step from the last entry (e.g. t = 99) goes to ᾱ = 1. Looping over "
+              "pairs of entries makes only S − 1.",
+        "zh": "S 个时间步的列表就是 S 步：从最后一项（例如 t = 99）出发的一步走到 ᾱ = 1。按相邻两项配对循环只走了 S − 1 步。"},
+    "mistake.loop_model_gets_index.label": {
+        "en": "the model is called with the loop index i instead of the timestep t",
+        "zh": "调用模型时传入的是循环序号 i，而不是时间步 t"},
+    "mistake.loop_model_gets_index.hint": {
+        "en": "enumerate gives (i, t): the network was trained on t (0 … 999), so model(x, torch.full((B,), t)).",
+        "zh": "enumerate 给出 (i, t)：网络是在 t（0 … 999）上训练的，所以应是 model(x, torch.full((B,), t))。"},
     # chapter 9: the half log-SNR, DPM-Solver++(2M), the Karras grid
     "mistake.h_full_log_snr.label": {
         "en": "h from the whole log-SNR, log(ᾱ/(1 − ᾱ)): twice the step",

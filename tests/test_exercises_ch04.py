@@ -9,6 +9,8 @@ import torch
 
 from ddim_teach.exercises import EXERCISES, check
 
+from _exercise_helpers import named
+
 
 # --- 4.1: the DDIM step ----------------------------------------------------------------------------------------------
 
@@ -149,3 +151,60 @@ def test_the_reference_is_what_the_sampler_uses():
         assert got.dtype == torch.float64 and float(got[-1]) == 1.0
         torch.testing.assert_close(got, run.alpha_bar_prevs, rtol=0, atol=0)
         torch.testing.assert_close(got[:-1], s.alpha_bars[ts[1:]], rtol=0, atol=0)
+
+
+# --- 4.4 ddim_sample_loop: whole loops written as students write them ------------------------------------------------
+
+def student_loop(model, schedule, x_T, timesteps, eta=0.0, noises=None, *, reverse=False, prev_rule="list",
+                 feed_index=False, stop_early=False, use_package_step=False):
+    """A student's DDIM loop, with optional slips."""
+    ts = [int(t) for t in timesteps]
+    if reverse:
+        ts = ts[::-1]
+    ab = schedule.alpha_bars
+    x = x_T
+    n = len(ts) - 1 if stop_early else len(ts)
+    for i in range(n):
+        t = ts[i]
+        if prev_rule == "list":
+            ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0, dtype=torch.float64)
+        elif prev_rule == "t-1":
+            ab_prev = ab[t - 1] if t > 0 else torch.tensor(1.0, dtype=torch.float64)
+        elif prev_rule == "last=ab0":
+            ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else ab[0]
+        else:  # "stride": t - stride, wrapping at the end
+            ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else ab[t - (ts[0] - ts[1])]
+        eps = model(x, torch.full((x.shape[0],), i if feed_index else t))
+        if use_package_step:
+            from ddim_teach import samplers
+            x = samplers.ddim_step(x, eps, ab[t], ab_prev, eta, noises[i] if eta > 0 else None)[0]
+            continue
+        x0 = (x - torch.sqrt(1 - ab[t]) * eps) / torch.sqrt(ab[t])
+        if eta > 0:
+            sigma = eta * torch.sqrt((1 - ab_prev) / (1 - ab[t])) * torch.sqrt(1 - ab[t] / ab_prev)
+            x = torch.sqrt(ab_prev) * x0 + torch.sqrt(1 - ab_prev - sigma ** 2) * eps + sigma * noises[i]
+        else:
+            x = torch.sqrt(ab_prev) * x0 + torch.sqrt(1 - ab_prev) * eps
+    return x
+
+
+def test_correct_loops_pass():
+    assert check("ddim_sample_loop", student_loop).ok
+    assert check("ddim_sample_loop", lambda *a, **k: student_loop(*a, **k, use_package_step=True)).ok
+
+
+@pytest.mark.parametrize("slip, key", [
+    (dict(reverse=True), "loop_ascending"),
+    (dict(prev_rule="t-1"), "loop_prev_t_minus_1"),
+    (dict(prev_rule="last=ab0"), "loop_last_alpha_bar_0"),
+    (dict(prev_rule="stride"), "loop_last_wrapped"),
+    (dict(stop_early=True), "loop_skips_last_step"),
+    (dict(feed_index=True), "loop_model_gets_index"),
+])
+def test_loop_mistakes_are_named(slip, key):
+    assert named("ddim_sample_loop", lambda *a, **k: student_loop(*a, **k, **slip)) == key
+
+
+def test_a_loop_that_climbs_with_the_package_step_is_stopped_by_the_package_with_a_reason():
+    v = check("ddim_sample_loop", lambda *a, **k: student_loop(*a, **k, reverse=True, use_package_step=True))
+    assert not v.ok and "less noise" in v.message

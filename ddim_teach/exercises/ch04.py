@@ -1,17 +1,20 @@
-"""Chapter 4 exercises: the DDIM step, the leading and trailing timestep lists, and the ᾱ_prev of every step.
+"""Chapter 4 exercises: the DDIM step, the leading and trailing timestep lists, the ᾱ_prev of every step, and the
+whole DDIM sampler loop.
 
 ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). Scalars are 0-dim float64 tensors, as ``samplers.sample`` passes
 them. The DDIM step's wrong answers are the broken updates of :mod:`ddim_teach.pitfalls` (the pitfalls clinic uses
 the same functions); the timestep and ᾱ_prev mistakes are written here. The references are
 :func:`ddim_teach.samplers.ddim_step`, :func:`ddim_teach.schedules.timesteps` and
-:func:`ddim_teach.formulas.alpha_bar_prevs`.
+:func:`ddim_teach.formulas.alpha_bar_prevs`; the loop's is :func:`ddim_teach.samplers.sample_ddim`, run on the exact
+Gaussian oracle, so that a wrong loop shows as a wrong number and not as a worse picture.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .. import formulas, samplers, schedules
+from .. import formulas, oracles, samplers, schedules
+from ..denoiser import Denoiser
 from ..mistakes import get as named, register as mistake
 from . import Case, Exercise, register
 from ._cases import F64 as _F64, ONE as _ONE, SCHEDULE as _S, ddim_step_case
@@ -199,4 +202,96 @@ register(Exercise(
         mistake("one_step_back", _abp_one_step),
         mistake("one_step_back_wrapped", _abp_one_step_wrapped),
         mistake("own_alpha_bar", _abp_own),
+    )))
+
+
+# ------------------------------------------------------------------------------------------ 4.4 ddim_sample_loop
+
+_LOOP_ORACLE = oracles.GaussianOracle(_S, mu=0.3, s=0.5)
+
+
+def _loop_reference(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return samplers.sample_ddim(Denoiser(model, schedule), x_T, torch.as_tensor(timesteps).long(), eta,
+                                noises=noises if eta > 0 else None)
+
+
+def _loop_cases():
+    g = torch.Generator().manual_seed(44)
+    x_T = torch.randn(4, 1, 3, 3, generator=g, dtype=_F64)
+    trailing, leading = schedules.timesteps(1000, 10, "trailing"), schedules.timesteps(1000, 5, "leading")
+    noises = torch.randn(10, 4, 1, 3, 3, generator=g, dtype=_F64)
+    short = schedules.timesteps(1000, 4, "trailing")
+    return [Case((_LOOP_ORACLE, _S, x_T, trailing), "η = 0, 10 trailing timesteps [999 … 99]",
+                 label_zh="η = 0，10 个 trailing 时间步 [999 … 99]"),
+            Case((_LOOP_ORACLE, _S, x_T, leading), "η = 0, 5 leading timesteps [800 … 0]",
+                 label_zh="η = 0，5 个 leading 时间步 [800 … 0]"),
+            Case((_LOOP_ORACLE, _S, x_T, torch.tensor([999, 500, 20])), "η = 0, an uneven list [999, 500, 20]",
+                 label_zh="η = 0，不均匀的列表 [999, 500, 20]"),
+            Case((_LOOP_ORACLE, _S, x_T, trailing, 0.5, noises), "η = 0.5 with the given noises, trailing S = 10",
+                 label_zh="η = 0.5，使用给定的噪声，trailing S = 10"),
+            Case((_LOOP_ORACLE, _S, x_T.float(), short, 1.0, noises[:4].float()),
+                 "η = 1, float32, trailing S = 4", label_zh="η = 1，float32，trailing S = 4")]
+
+
+def _loop(model, schedule, x_T, timesteps, eta, noises, *, order=lambda ts: ts, prev=None, model_t=None,
+          skip_last=False):
+    """A DDIM loop with one slip: ``order`` the timesteps, ``prev(i, ts)`` the ᾱ_prev of step i, ``model_t`` what
+    the model is given for t, ``skip_last`` stopping before the final step to the clean image."""
+    ts = [int(t) for t in order(list(torch.as_tensor(timesteps).tolist()))]
+    ab = schedule.alpha_bars
+    x = x_T
+    for i, t in enumerate(ts):
+        if skip_last and i == len(ts) - 1:
+            break
+        ab_prev = prev(i, ts, ab) if prev is not None else (ab[ts[i + 1]] if i + 1 < len(ts) else _ONE)
+        t_in = model_t(i, t) if model_t is not None else t
+        eps = model(x, torch.full((x.shape[0],), t_in, dtype=torch.long))
+        # eq. 12 and 16 written out, without the package's checks: a loop that steps the wrong way gives NaN
+        # where a student's own arithmetic does (the square root of a negative number)
+        a, ap = ab[t], ab_prev
+        sigma = eta * ((1 - ap) / (1 - a)).sqrt() * (1 - a / ap).sqrt() if eta > 0 else 0.0
+        x0_hat = (x - (1 - a).sqrt() * eps) / a.sqrt()
+        x = ap.sqrt() * x0_hat + (1 - ap - sigma ** 2).sqrt() * eps + (sigma * noises[i] if eta > 0 else 0)
+    return x
+
+
+def _loop_ascending(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises, order=lambda ts: sorted(ts))
+
+
+def _loop_prev_t_minus_1(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises, prev=lambda i, ts, ab: ab[ts[i] - 1] if ts[i] > 0 else _ONE)
+
+
+def _loop_last_alpha_bar_0(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises,
+                 prev=lambda i, ts, ab: ab[ts[i + 1]] if i + 1 < len(ts) else ab[0])
+
+
+def _loop_last_wrapped(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises,
+                 prev=lambda i, ts, ab: ab[ts[i + 1]] if i + 1 < len(ts) else ab[-1])
+
+
+def _loop_skips_last(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises, skip_last=True)
+
+
+def _loop_model_gets_index(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises, model_t=lambda i, t: i)
+
+
+register(Exercise(
+    name="ddim_sample_loop", chapter=4,
+    signature="ddim_sample_loop(model, schedule, x_T, timesteps, eta=0.0, noises=None) -> x_0",
+    reference=_loop_reference, cases=_loop_cases,
+    doc="the whole DDIM sampler: down the descending list, ᾱ_prev the next entry's and 1 after the last, "
+        "model(x, t) at each listed t, noises[i] at step i when η > 0",
+    mistakes=(
+        mistake("loop_ascending", _loop_ascending),
+        mistake("loop_prev_t_minus_1", _loop_prev_t_minus_1),
+        mistake("loop_last_alpha_bar_0", _loop_last_alpha_bar_0),
+        mistake("loop_last_wrapped", _loop_last_wrapped),
+        mistake("loop_skips_last_step", _loop_skips_last),
+        mistake("loop_model_gets_index", _loop_model_gets_index),
     )))
