@@ -54,7 +54,7 @@ SETUP_SOURCE = (
     "from ddim_teach import i18n\n"
     'i18n.set_language("zh")  # 同时调用 i18n.use_chinese_font()，让 matplotlib 能显示中文'
 )
-INDEX_ROW = re.compile(r"^(\| (?:\d|L) \| \[.*?\]\((\w+)\.ipynb\).*\|)( [^|]* )\|\s*$")
+INDEX_ROW = re.compile(r"^(\| (?:\d+|L) \| \[.*?\]\((\w+)\.ipynb\).*\|)( [^|]* )\|\s*$")
 
 
 class CatalogError(Exception):

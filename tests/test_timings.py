@@ -12,7 +12,7 @@ MARGIN_S = 1.0   # the tables round to whole seconds
 def _table_times(text: str, link_prefix: str) -> dict:
     out = {}
     for line in text.splitlines():
-        m = re.match(rf"\| (?:\d|L) \| \[.*?\]\({re.escape(link_prefix)}(\w+)\.ipynb\).*\| (\d+(?:\.\d+)?) s \|\s*$", line)
+        m = re.match(rf"\| (?:\d+|L) \| \[.*?\]\({re.escape(link_prefix)}(\w+)\.ipynb\).*\| (\d+(?:\.\d+)?) s \|\s*$", line)
         if m:
             out[m.group(1)] = float(m.group(2))
     return out
