@@ -392,11 +392,15 @@ def main(argv=None):
     if a.guidance:
         from . import bench_guidance
         n = a.n or 512
-        model, schedule = load_pretrained(a.weights, conditional=a.weights is None)
+        try:
+            model, schedule = load_pretrained(a.weights, conditional=a.weights is None)
+            clf = load_classifier()
+        except CheckpointError as e:
+            ap.error(str(e))
         if not getattr(model, "num_classes", 0):
             ap.error("--guidance needs a conditional U-Net (trained with --conditional)")
         t0 = time.perf_counter()
-        table = bench_guidance.guidance_table(model, schedule, load_classifier(), n)
+        table = bench_guidance.guidance_table(model, schedule, clf, n)
         print()
         print(bench_guidance.guidance_markdown(table))
         print(f"total {time.perf_counter() - t0:.0f}s; torch threads: {torch.get_num_threads()}")

@@ -33,22 +33,26 @@ def requested_labels(n: int) -> torch.Tensor:
 
 
 def class_matched_reference(labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """Held-out real digits (the bundled test split) with exactly the class counts of ``labels``, drawn at random."""
+    """Held-out real digits (the bundled test split) drawn at random, one for each entry of ``labels``: image i is a
+    real digit labels[i], so the reference has exactly the requested class mix, in the same order."""
     images, true = data.load_mnist("test", source="bundled")
     x, true = data.to_tensor(images), torch.as_tensor(true, dtype=torch.long)
     g = torch.Generator().manual_seed(seed)
-    picked = []
+    out = torch.empty((len(labels), *x.shape[1:]), dtype=x.dtype)
     for k in range(10):
-        want = int((labels == k).sum())
+        where = labels == k
+        want = int(where.sum())
         pool = (true == k).nonzero()[:, 0]
         if want > len(pool):
             raise ValueError(f"{want} held-out digits {k} are needed, the bundled test split has {len(pool)}")
-        picked.append(pool[torch.randperm(len(pool), generator=g)[:want]])
-    return x[torch.cat(picked)]
+        out[where] = x[pool[torch.randperm(len(pool), generator=g)[:want]]]
+    return out
 
 
 def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson's score interval for a binomial share k/n."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1 or not isinstance(k, int) or not 0 <= k <= n:
+        raise ValueError(f"wilson needs whole numbers 0 <= k <= n, n >= 1; got k={k!r}, n={n!r}")
     z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor((1 + level) / 2)))
     p = k / n
     centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -88,6 +92,8 @@ def guidance_table(model, schedule, clf, n: int = 512, ws=WS, steps: int = STEPS
                    progress: bool = True) -> dict:
     """{"n", "steps", "real_spread", "rows": {w: dict(acc, acc_low, acc_high, fd, fd_low, fd_high, diff,
     spread, seconds)}}; every w from the same x_T (seed + 1, as the other tables)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 20:
+        raise ValueError(f"n must be a whole number of at least 20 (two samples of every digit, for a spread), got {n!r}")
     labels = requested_labels(n)
     ref = class_matched_reference(labels, seed)
     ref_feats = metrics.features(clf, ref)
@@ -103,7 +109,7 @@ def guidance_table(model, schedule, clf, n: int = 512, ws=WS, steps: int = STEPS
         fd, fd_lo, fd_hi = metrics.fd_interval(feats, ref_feats, seed=seed)
         first = feats if first is None else first
         diff = metrics.fd_difference_interval(feats, first, ref_feats, seed=seed)
-        sp = spread_interval(x, labels, seed=seed)
+        sp = spread_interval(x.clamp(-1, 1), labels, seed=seed)   # in the data's range, as the classifier sees them
         rows[w] = dict(acc=k / n, acc_low=lo, acc_high=hi, fd=fd, fd_low=fd_lo, fd_high=fd_hi, diff=diff,
                        spread=sp, seconds=sec)
         if progress:

@@ -1,13 +1,14 @@
 """Guidance: steering a diffusion model towards a class y, with a classifier or without one.
 
 ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). The noise a model predicts is a scaled score (Tweedie,
-notebook 6): eps_hat(x_t) = −√(1 − ᾱ_t) ∇ log p_t(x_t). Bayes' rule for scores,
+notebooks 2 and 6): eps_hat(x_t) = −√(1 − ᾱ_t) ∇ log p_t(x_t). Bayes' rule for scores,
 
     ∇ log p_t(x | y) = ∇ log p_t(x) + ∇ log p_t(y | x),
 
 turns a class-conditional score into an unconditional one plus a classifier's gradient. Scaling the
 classifier's term is guidance; both forms below sample with the eps of the *tilted* density
-p_t(x) p_t(y | x)^s ∝ p_t(x | y)^s / p_t(x)^(s − 1), which is p_t(x | y) only at s = 1.
+p_t(x) p_t(y | x)^s ∝ p_t(x | y)^s / p_t(x)^(s − 1) at every t, which is p_t(x | y) only at s = 1. (For s > 1 the
+samples do not follow the t = 0 tilt either: the tilted p_t are not the noised versions of one density; notebook 10.)
 
 * Classifier guidance (Dhariwal & Nichol 2021: the DDIM form of §4.2 and Algorithm 2, with the gradient
   scale s of §4.3)::
@@ -63,8 +64,21 @@ def classifier_guided_eps(eps_hat: torch.Tensor, grad_log_p_y: torch.Tensor, alp
     (s = 1: eps of p_t(x | y) exactly, s = 1 + w in classifier-free terms)."""
     s = _check_scale(s, "s (Dhariwal & Nichol's guidance scale; 1 = the conditional eps)", 0.0)
     checks.like(eps_hat, "eps_hat", grad_log_p_y=grad_log_p_y)
+    ab = _alpha_bar(alpha_bar_t, eps_hat)
+    return eps_hat - (s * (1 - ab).sqrt()).to(eps_hat) * grad_log_p_y
+
+
+def _alpha_bar(alpha_bar_t, like: torch.Tensor) -> torch.Tensor:
+    """ᾱ_t as float64: one number, or one per image shaped (B, 1, ...) like ``like``; each in [0, 1]."""
+    if isinstance(alpha_bar_t, bool) or not isinstance(alpha_bar_t, (numbers.Real, torch.Tensor)):
+        raise TypeError(f"alpha_bar_t must be a number or a tensor (DDPM's ᾱ_t), got {type(alpha_bar_t).__name__}")
     ab = torch.as_tensor(alpha_bar_t, dtype=torch.float64)
-    return eps_hat - (s * (1 - ab).sqrt()).to(eps_hat.dtype) * grad_log_p_y
+    per_image = (like.shape[0], *[1] * (like.dim() - 1))
+    if ab.dim() != 0 and tuple(ab.shape) != per_image:
+        raise ValueError(f"alpha_bar_t must be one number or one per image of shape {per_image}, got {tuple(ab.shape)}")
+    if not bool(((ab >= 0) & (ab <= 1)).all()):
+        raise ValueError(f"alpha_bar_t must lie in [0, 1] (DDPM's ᾱ_t), got {ab.flatten()[:4].tolist()}")
+    return ab
 
 
 def guidance_scale(w: float) -> float:
@@ -80,8 +94,9 @@ def w_from_guidance_scale(scale: float) -> float:
 class _Wrapped:
     """What a Denoiser reads from a model (prediction type, schedule, sample shape) passes through."""
 
-    def __init__(self, model):
-        checks.function(model, "model", "model(x_t, t, y)")
+    def __init__(self, model, how: str):
+        if model is None or not callable(model):
+            raise TypeError(f"model must be callable as {how}, got {type(model).__name__}")
         self.model = model
         self.prediction_type = getattr(model, "prediction_type", "epsilon")
         if self.prediction_type != "epsilon":
@@ -112,7 +127,7 @@ class ClassifierFreeGuided(_Wrapped):
     step costs two network evaluations per image. ``w = 0`` skips the unconditional half."""
 
     def __init__(self, model, y, w: float, batched: bool = True):
-        super().__init__(model)
+        super().__init__(model, "model(x_t, t, y)")
         self.w = _check_scale(w, "w (Ho & Salimans' guidance weight; 0 = no guidance)", 0.0)
         n = getattr(model, "num_classes", None)
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
@@ -121,8 +136,12 @@ class ClassifierFreeGuided(_Wrapped):
         self.null = n
         self.y, self.batched, self.calls = y, bool(batched), 0
         yt = torch.as_tensor(y)
-        if not yt.dtype.is_floating_point and yt.dtype != torch.bool and bool(((yt < 0) | (yt >= n)).any()):
-            raise ValueError(f"y must be class labels 0..{n - 1}, got {sorted(set(yt.flatten().tolist()))[:6]}")
+        if yt.dtype.is_floating_point or yt.is_complex() or yt.dtype == torch.bool or yt.dim() > 1:
+            raise ValueError(f"y must be one integer class label or a 1-D tensor of them, got {yt.dtype} of shape "
+                             f"{tuple(yt.shape)}")
+        bad = (yt < 0) | (yt >= n)
+        if bool(bad.any()):
+            raise ValueError(f"y must be class labels 0..{n - 1}, got {sorted(set(yt[bad].flatten().tolist()))[:6]}")
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         B = x_t.shape[0]
@@ -150,8 +169,9 @@ class ClassifierGuided(_Wrapped):
     :meth:`~ddim_teach.oracles.GaussianMixtureOracle.log_p_y` is exact)."""
 
     def __init__(self, model, log_p_y, y, s: float, schedule):
-        super().__init__(model)
-        checks.function(log_p_y, "log_p_y", "log_p_y(x_t, t, y)")
+        super().__init__(model, "model(x_t, t)")
+        if log_p_y is None or not callable(log_p_y):
+            raise TypeError(f"log_p_y must be callable as log_p_y(x_t, t, y), got {type(log_p_y).__name__}")
         if not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be a ddim_teach Schedule (the one the model was trained with), "
                             f"got {type(schedule).__name__}")
@@ -164,4 +184,5 @@ class ClassifierGuided(_Wrapped):
             x = x_t.detach().requires_grad_(True)
             grad, = torch.autograd.grad(self.log_p_y(x, t, y).sum(), x)
         ab = self.schedule.alpha_bars[t.cpu()].reshape(-1, *[1] * (x_t.dim() - 1))  # one ᾱ_t per image
+        ab = ab.to(x_t.device)
         return classifier_guided_eps(self.model(x_t, t), grad.detach(), ab, self.s)

@@ -811,8 +811,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "the last step's ᾱ_prev read with a negative index, alpha_bars[−1] (the noisiest ᾱ), instead of 1",
         "zh": "最后一步的 ᾱ_prev 用负索引读取：alpha_bars[−1]（噪声最大的 ᾱ），而不是 1"},
     "mistake.loop_last_wrapped.hint": {
-        "en": "t − stride < 0 at the last step wraps around in Python; after the last entry of the list ᾱ_prev = 1.",
-        "zh": "最后一步 t − stride < 0，在 Python 中会绕回；列表最后一项之后 ᾱ_prev = 1。"},
+        "en": "a negative index wraps around in Python: alpha_bars[timesteps[i + 1]] past the end, or alpha_bars[t − stride] "
+              "at t = 99 on trailing steps, reads the noisiest ᾱ; after the last entry of the list ᾱ_prev = 1.",
+        "zh": "Python 中负索引会绕回：越过列表末尾读 alpha_bars[timesteps[i + 1]]，或在 trailing 的 t = 99 处读 "
+              "alpha_bars[t − stride]，读到的都是噪声最大的 ᾱ；列表最后一项之后 ᾱ_prev = 1。"},
     "mistake.loop_skips_last_step.label": {
         "en": "the loop stops at the last listed timestep, without the final step to the clean image",
         "zh": "循环停在列表的最后一个时间步，少了走到干净图像的最后一步"},

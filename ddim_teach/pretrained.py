@@ -108,6 +108,9 @@ def load_pretrained(path=None, *, conditional: bool = False):
 def training_history(path=None, *, conditional: bool = False) -> dict:
     """Step count, training settings and the loss curve ([step, mean loss over 50 steps]) of the shipped U-Net
     (``conditional=True``: of the shipped conditional one)."""
+    if path is not None and conditional:
+        raise ValueError("give either path (a file of your own) or conditional=True (the shipped conditional U-Net), "
+                         "not both")
     shipped = COND_FILE if conditional else UNET_FILE
     with (contextlib.nullcontext(path) if path is not None else shipped_file(shipped)) as p:
         ck = checkpoint.load(p, kind="unet")

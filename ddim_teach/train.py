@@ -130,7 +130,8 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     checkpoint at ``out`` is continued with ``resume=True`` or replaced with ``force=True``, never silently
     overwritten; ``resume=True`` with no checkpoint is an error. On resume every run-defining setting
     (architecture, schedule, batch size, warm-up, EMA decay, seed, number of images) must match the
-    checkpoint; only ``lr`` may change, which starts a new learning-rate phase.
+    checkpoint (for a conditional run also ``p_uncond``, ``class_lr_mult`` and ``init_from``; ``init_from`` need not
+    be given again); only ``lr`` may change, which starts a new learning-rate phase.
 
     A conditional ``config`` (``num_classes`` > 0) trains on ``labels`` (uint8/int (N,), default the data's
     own) with each label dropped to ∅ with probability ``p_uncond``. ``init_from``: a U-Net checkpoint
@@ -162,7 +163,7 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         raise ValueError(f"class_lr_mult must be a number in (0, 100], got {class_lr_mult!r}")
     if init_from is not None and not isinstance(init_from, (str, Path)):
         raise ValueError(f"init_from must be a checkpoint path or 'pretrained', got {type(init_from).__name__}")
-    init_state = _init_state(init_from, config) if init_from is not None and not resume else None
+    init_state = _init_state(init_from, config, schedule) if init_from is not None and not resume else None
     # Everything about --out is checked before any work: exists (resume or force), a folder, writable.
     atomic.refuse_package_path(out, "out")
     atomic.check_writable(out, "out")
@@ -201,10 +202,13 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
             saved = ck.get("train", {})
             diffs = [f"{k.replace('_', '-')}: checkpoint has {saved[k]!r}, now {now[k]!r}"
                      for k in RUN_SETTINGS if k in saved and saved[k] != now[k]]
+            if init_from is not None and "init_from" not in saved:   # the checkpoint's run started from scratch
+                diffs.append(f"init-from: checkpoint has None (trained from scratch), now {str(init_from)!r}")
             if diffs:
                 raise checkpoint.CheckpointError(f"cannot resume {out} with other settings ({'; '.join(diffs)}); only "
                                                  "--lr may change on --resume: give the checkpoint's values, or "
                                                  "start a new run with another --out")
+        started_from = saved_init(ck, init_from) if ck is not None else (None if init_from is None else str(init_from))
         x_all = data.to_tensor(images).to(device)
         torch.manual_seed(seed)
         model = UNet(config)
@@ -250,7 +254,7 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
                     "train": {"batch_size": batch_size, "lr": lr, "ema_decay": ema_decay, "seed": seed,
                               "warmup": warmup, "n_images": len(x_all), "phases": phases, "device": device.type,
                               **({"p_uncond": p_uncond, "class_lr_mult": class_lr_mult} if conditional else {}),
-                              **({"init_from": str(init_from)} if init_from is not None else {})}}
+                              **({"init_from": started_from} if started_from is not None else {})}}
 
         model.train()
         bar = tqdm(total=steps, initial=step, disable=not progress, desc="train")
@@ -295,7 +299,7 @@ def _check_labels(labels, n: int, num_classes: int) -> np.ndarray:
     return arr
 
 
-def _init_state(init_from, config: UNetConfig) -> dict:
+def _init_state(init_from, config: UNetConfig, schedule: schedules.Schedule) -> dict:
     """The state dict that starts a run from another U-Net checkpoint (EMA weights preferred).
 
     An unconditional source may start a conditional model: its class embedding keeps its zero start."""
@@ -311,12 +315,17 @@ def _init_state(init_from, config: UNetConfig) -> dict:
     problems = checkpoint.diff_dicts(theirs, mine, "config")
     if problems:
         raise checkpoint.CheckpointError(f"--init-from {init_from}: another architecture ({'; '.join(problems)})")
+    if "schedule" in ck:
+        problems = checkpoint.diff_dicts(ck["schedule"], schedule.to_dict(), "schedule")
+        if problems:
+            raise checkpoint.CheckpointError(f"--init-from {init_from}: trained with another schedule "
+                                             f"({'; '.join(problems)})")
     if src.num_classes not in (0, config.num_classes):
         raise checkpoint.CheckpointError(f"--init-from {init_from}: it has {src.num_classes} classes, this model "
                                          f"{config.num_classes}")
     state = dict(ck["ema"] if "ema" in ck else ck["model"])
-    if config.num_classes and not src.num_classes:
-        state["class_emb.weight"] = torch.zeros(config.num_classes + 1, 4 * config.base_channels)
+    if config.num_classes and not src.num_classes:   # the fresh model's zero-started embedding
+        state["class_emb.weight"] = UNet(config).class_emb.weight.detach().clone()
     return state
 
 
@@ -344,13 +353,17 @@ def main(argv=None) -> None:
     ap.add_argument("--no-progress", action="store_true")
     ap.add_argument("--conditional", action="store_true", help="train eps(x_t, t, y) with 10 digit classes and "
                     "label dropout (classifier-free guidance)")
-    ap.add_argument("--p-uncond", type=float, default=0.15, help="with --conditional: the probability of "
+    ap.add_argument("--p-uncond", type=float, default=None, help="with --conditional: the probability of "
                     "dropping a label to 'no label' (default 0.15)")
-    ap.add_argument("--class-lr-mult", type=float, default=1.0, help="with --conditional: the class embedding "
+    ap.add_argument("--class-lr-mult", type=float, default=None, help="with --conditional: the class embedding "
                     "learns at --lr times this (default 1)")
     ap.add_argument("--init-from", default=None, help="a U-Net checkpoint, or 'pretrained' (the shipped one), "
                     "whose weights start the run")
     a = ap.parse_args(argv)
+    if not a.conditional and (a.p_uncond is not None or a.class_lr_mult is not None):
+        ap.error("--p-uncond and --class-lr-mult set how a conditional model trains; give --conditional too")
+    a.p_uncond = 0.15 if a.p_uncond is None else a.p_uncond
+    a.class_lr_mult = 1.0 if a.class_lr_mult is None else a.class_lr_mult
     if a.threads is not None and a.threads < 1:
         ap.error(f"--threads must be at least 1, got {a.threads}")
     names = {"steps": "--steps", "batch_size": "--batch-size", "lr": "--lr", "ema_decay": "--ema-decay",

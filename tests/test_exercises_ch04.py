@@ -172,6 +172,8 @@ def student_loop(model, schedule, x_T, timesteps, eta=0.0, noises=None, *, rever
             ab_prev = ab[t - 1] if t > 0 else torch.tensor(1.0, dtype=torch.float64)
         elif prev_rule == "last=ab0":
             ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else ab[0]
+        elif prev_rule == "last=ab[-1]":
+            ab_prev = ab[(ts + [-1])[i + 1]]            # the list padded with -1: "the step after the last"
         else:  # "stride": t - stride, wrapping at the end
             ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else ab[t - (ts[0] - ts[1])]
         eps = model(x, torch.full((x.shape[0],), i if feed_index else t))
@@ -197,12 +199,18 @@ def test_correct_loops_pass():
     (dict(reverse=True), "loop_ascending"),
     (dict(prev_rule="t-1"), "loop_prev_t_minus_1"),
     (dict(prev_rule="last=ab0"), "loop_last_alpha_bar_0"),
-    (dict(prev_rule="stride"), "loop_last_wrapped"),
+    (dict(prev_rule="last=ab[-1]"), "loop_last_wrapped"),
+    (dict(prev_rule="stride"), "loop_last_wrapped"),          # wraps only on trailing lists: a partial match
     (dict(stop_early=True), "loop_skips_last_step"),
     (dict(feed_index=True), "loop_model_gets_index"),
 ])
 def test_loop_mistakes_are_named(slip, key):
     assert named("ddim_sample_loop", lambda *a, **k: student_loop(*a, **k, **slip)) == key
+
+
+def test_the_wrapped_last_step_is_a_full_match():
+    v = check("ddim_sample_loop", lambda *a, **k: student_loop(*a, **k, prev_rule="last=ab[-1]"))
+    assert v.mistake == "loop_last_wrapped" and "looks like" in v.message
 
 
 def test_a_loop_that_climbs_with_the_package_step_is_stopped_by_the_package_with_a_reason():

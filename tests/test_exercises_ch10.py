@@ -65,7 +65,7 @@ def test_classifier_guidance_mistakes_are_named(fn, key):
     assert named("classifier_guided_eps", fn) == key
 
 
-def test_classifier_guidance_in_place_on_x_t_is_caught():
+def test_classifier_guidance_changing_eps_hat_in_place_is_caught():
     def in_place(eps_hat, x_t, alpha_bar_t, log_p_y, s):
         g = grad_log(log_p_y, x_t)
         eps_hat -= s * (1 - alpha_bar_t).sqrt().to(eps_hat.dtype) * g

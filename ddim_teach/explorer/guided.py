@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .. import checks, i18n, samplers
+from .. import checks, i18n, metrics, samplers
 from ..guidance import ClassifierFreeGuided
 
 MAX_W = 10.0
@@ -52,10 +52,7 @@ class GuidanceExplorer:
         net = ClassifierFreeGuided(self.model, digit, w)
         x = samplers.sample(net, self.schedule, x_T, steps=self.steps, eta=0.0, spacing="trailing",
                             record_every=None, progress=False).final
-        p = None
-        if self.clf is not None:
-            with torch.no_grad():
-                p = torch.softmax(self.clf(x), 1)[:, digit]
+        p = None if self.clf is None else metrics.probabilities(self.clf, x)[:, digit]   # of the clamped image shown
         self.calls += 1
         out = {"samples": x, "p_digit": p, "seconds": time.perf_counter() - t0, "key": key}
         self._cache[key] = out
