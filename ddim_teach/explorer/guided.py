@@ -12,7 +12,6 @@ import time
 from collections import OrderedDict
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from .. import checks, i18n, metrics, samplers
