@@ -1220,6 +1220,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "x̂₀ and the direction √(1 − ᾱ_prev) ε must use the same ε̃; with two different ε's the step no "
               "longer returns x_t when ᾱ_prev = ᾱ_t.",
         "zh": "x̂₀ 与方向项 √(1 − ᾱ_prev) ε 必须用同一个 ε̃；两处用不同的 ε，当 ᾱ_prev = ᾱ_t 时这一步就不再返回 x_t。"},
+    "mistake.loop_prev_previous_entry.label": {
+        "en": "ᾱ_prev read at the previous entry of the list (the noisier level already passed), never 1",
+        "zh": "ᾱ_prev 取自列表的前一项（已经走过的、噪声更大的那一级），从不为 1"},
+    "mistake.loop_prev_previous_entry.hint": {
+        "en": "the list is descending: the level a step goes *to* is the next entry, timesteps[i + 1], and 1 after the last.",
+        "zh": "列表是降序的：一步要*走到*的级别是下一项 timesteps[i + 1]，最后一项之后是 1。"},
+    "mistake.cg_grad_of_mean.label": {
+        "en": "the gradient of the batch's mean log-probability: every image's gradient divided by the batch size",
+        "zh": "对整批对数概率的均值求梯度：每个图像的梯度都被除以了批大小"},
+    "mistake.cg_grad_of_mean.hint": {
+        "en": "each image's log p(y | x) depends on its own x only, so the gradient of the *sum* is each image's own "
+              "gradient; the mean divides it by B.",
+        "zh": "每个图像的 log p(y | x) 只依赖它自己的 x，所以对*和*求梯度得到的正是每个图像各自的梯度；取均值会把它除以 B。"},
+    "mistake.guided_direction_no_sqrt.label": {
+        "en": "the direction term (1 − ᾱ_prev) ε̃: its square root missing",
+        "zh": "方向项写成 (1 − ᾱ_prev) ε̃：漏了平方根"},
+    "mistake.guided_direction_no_sqrt.hint": {
+        "en": "the direction term carries the noise's standard deviation at the target level: √(1 − ᾱ_prev) ε̃ "
+              "(invisible on the last step, where ᾱ_prev = 1).",
+        "zh": "方向项带的是目标级别上噪声的标准差：√(1 − ᾱ_prev) ε̃（在 ᾱ_prev = 1 的最后一步上看不出来）。"},
     "mistake.step_w_for_one_plus_w.label": {
         "en": "the step guided with ε̂(∅) + w (ε̂(y) − ε̂(∅)): w where 1 + w belongs",
         "zh": "这一步用 ε̂(∅) + w (ε̂(y) − ε̂(∅)) 引导：把 w 放在了 1 + w 的位置"},

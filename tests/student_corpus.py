@@ -1,11 +1,13 @@
-"""A corpus of *student answers* to the 28 exercises of the course (notebooks 01-09).
+"""A corpus of *student answers* to the 32 exercises of the course (notebooks 01-10).
 
 How it was written: from the exercise statements in the English notebooks (the "### Exercise N.M" markdown cells,
 their stub signatures, the text around them, and the folded solutions, read only to make sure the correct answers
 here are correct) and the package's public modules (formulas, samplers, schedules, ode, oracles, denoiser) for
 conventions. It was written *independently of the checker's lists of known mistakes*: ddim_teach/exercises/*.py,
 ddim_teach/mistakes.py, ddim_teach/i18n.py, ddim_teach/pitfalls.py and tests/test_exercises_*.py were not read.
-Nothing here was run against the checker while writing it.
+Nothing here was run against the checker while writing it. The answers to the last four exercises (4.4
+ddim_sample_loop and notebook 10's cfg_eps, classifier_guided_eps and guided_ddim_step) were added later, by another
+writer, under the same rules.
 
 For every exercise there is one ``correct`` answer, written in a style other than the notebook's solution
 (different but equivalent algebra, a loop, Python floats, another coordinate system, ...), and three ``wrong``
@@ -438,6 +440,76 @@ def alpha_bar_prevs__wrong_final_alpha_bar_0(alpha_bars, timesteps):
     # ends on ᾱ_0 (set_alpha_to_one=False) instead of 1
     ts = torch.as_tensor(timesteps).long()
     return torch.cat([alpha_bars[ts[1:]], alpha_bars[:1]])
+
+
+# --- 4.4 ddim_sample_loop -------------------------------------------------------------------------------------------
+def ddim_sample_loop__correct(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    # the ᾱ_t and ᾱ_prev lists built up front as Python floats and zipped with the timesteps; each step written as
+    # √(ᾱ_prev/ᾱ_t) (x − √(1 − ᾱ_t) ε̂) + √(1 − ᾱ_prev − σ²) ε̂ + σ z
+    ts = [int(t) for t in timesteps]
+    abs_t = [float(schedule.alpha_bars[t]) for t in ts]
+    abs_prev = abs_t[1:] + [1.0]
+    x = x_T
+    for i, (t, a_t, a_p) in enumerate(zip(ts, abs_t, abs_prev)):
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        sigma = eta * math.sqrt(max((1 - a_p) / (1 - a_t) * (1 - a_t / a_p), 0.0))
+        x_next = math.sqrt(a_p / a_t) * (x - math.sqrt(1 - a_t) * eps_hat)
+        x_next = x_next + math.sqrt(max(1 - a_p - sigma**2, 0.0)) * eps_hat
+        if sigma > 0:
+            x_next = x_next + sigma * noises[i]
+        x = x_next
+    return x
+
+
+def ddim_sample_loop__wrong_in_place(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    # right values, but "saves memory" with in-place updates of x, which *is* the caller's x_T
+    ts = [int(t) for t in timesteps]
+    x = x_T
+    for i, t in enumerate(ts):
+        a_t = float(schedule.alpha_bars[t])
+        a_p = float(schedule.alpha_bars[ts[i + 1]]) if i + 1 < len(ts) else 1.0
+        sigma = eta * math.sqrt((1 - a_p) / (1 - a_t) * (1 - a_t / a_p))
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        x -= math.sqrt(1 - a_t) * eps_hat
+        x /= math.sqrt(a_t)                                   # x now holds x̂0
+        x *= math.sqrt(a_p)
+        x += math.sqrt(max(1 - a_p - sigma**2, 0.0)) * eps_hat
+        if sigma > 0:
+            x += sigma * noises[i]
+    return x
+
+
+def ddim_sample_loop__wrong_sentinel_wraps(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    # the official DDIM code's "next t = -1" sentinel, without its shifted ᾱ table: alpha_bars[-1] = ᾱ_{T-1}
+    # (almost pure noise) instead of 1 for the last step
+    ts = [int(t) for t in timesteps]
+    t_next = ts[1:] + [-1]
+    x = x_T
+    for i, (t, tn) in enumerate(zip(ts, t_next)):
+        a, b = schedule.alpha_bars[t], schedule.alpha_bars[tn]
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        sigma = eta * ((1 - b) / (1 - a) * (1 - a / b)).clamp(min=0).sqrt()
+        x0_hat = (x - (1 - a).sqrt() * eps_hat) / a.sqrt()
+        x = b.sqrt() * x0_hat + (1 - b - sigma**2).clamp(min=0).sqrt() * eps_hat
+        if eta > 0:
+            x = x + sigma * noises[i]
+    return x
+
+
+def ddim_sample_loop__wrong_prev_is_previous_entry(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    # reads "prev" as the *previous* entry of the list, ts[i - 1] (ts[-1], the smallest t, at i = 0), never 1
+    ts = [int(t) for t in timesteps]
+    x = x_T
+    for i, t in enumerate(ts):
+        ab_t = schedule.alpha_bars[t]
+        ab_prev = schedule.alpha_bars[ts[i - 1]]
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        sigma = eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)).clamp(min=0).sqrt()
+        x0_hat = (x - (1 - ab_t).sqrt() * eps_hat) / ab_t.sqrt()
+        x = ab_prev.sqrt() * x0_hat + (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps_hat
+        if eta > 0:
+            x = x + sigma * noises[i]
+    return x
 
 
 # ====================================================================================================================
@@ -1038,6 +1110,99 @@ def karras_sigmas__wrong_rho_exponents_swapped(sigma_min, sigma_max, n, rho=7.0)
 
 
 # ====================================================================================================================
+# Chapter 10: guidance
+# ====================================================================================================================
+
+# --- 10.1 cfg_eps ---------------------------------------------------------------------------------------------------
+def cfg_eps__correct(eps_cond, eps_uncond, w):
+    # ε̂(∅) + (1 + w)(ε̂(y) − ε̂(∅)) as torch.lerp with weight 1 + w (lerp extrapolates past 1; at weight 1 it
+    # returns eps_cond exactly, since torch.lerp computes end − (end − start)(1 − weight) for weights ≥ 0.5)
+    return torch.lerp(eps_uncond, eps_cond, 1.0 + float(w))
+
+
+def cfg_eps__wrong_w_as_guidance_scale(eps_cond, eps_uncond, w):
+    # diffusers' line with w where guidance_scale = 1 + w belongs: w = 0 returns the unconditional prediction
+    return eps_uncond + w * (eps_cond - eps_uncond)
+
+
+def cfg_eps__wrong_swapped_predictions(eps_cond, eps_uncond, w):
+    # (1 + w) on the unconditional prediction and − w on the conditional one: guides away from the class
+    return (1 + w) * eps_uncond - w * eps_cond
+
+
+def cfg_eps__wrong_in_place(eps_cond, eps_uncond, w):
+    # right values, but scales and overwrites the caller's eps_cond
+    return eps_cond.mul_(1 + w).sub_(w * eps_uncond)
+
+
+# --- 10.2 classifier_guided_eps -------------------------------------------------------------------------------------
+def classifier_guided_eps__correct(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    # the gradient of the summed log-probabilities as a vector-Jacobian product (autograd's functional API, which
+    # turns grad on by itself and returns detached tensors); the coefficient as a Python float
+    _, grad = torch.autograd.functional.vjp(lambda x: log_p_y(x).sum(), x_t.detach())
+    coef = s * math.sqrt(1.0 - float(alpha_bar_t))
+    return eps_hat - coef * grad.to(eps_hat.dtype)
+
+
+def classifier_guided_eps__wrong_plus_sign(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    # adds the correction: ε̂ is *minus* the scaled score, so this pushes away from class y
+    x = x_t.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(log_p_y(x).sum(), x)
+    return eps_hat + (s * (1 - alpha_bar_t).sqrt()).to(eps_hat.dtype) * grad
+
+
+def classifier_guided_eps__wrong_mean_not_sum(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    # reduces the batch's log-probabilities with .mean(): every row's gradient comes out divided by B
+    x = x_t.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(log_p_y(x).mean(), x)
+    return eps_hat - (s * (1 - alpha_bar_t).sqrt()).to(eps_hat.dtype) * grad
+
+
+def classifier_guided_eps__wrong_no_sqrt(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    # scales by the variance 1 − ᾱ_t instead of the std √(1 − ᾱ_t)
+    x = x_t.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(log_p_y(x).sum(), x)
+    return eps_hat - (s * (1 - alpha_bar_t)).to(eps_hat.dtype) * grad
+
+
+# --- 10.3 guided_ddim_step ------------------------------------------------------------------------------------------
+def guided_ddim_step__correct(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    # the η = 0 step as a x_t + b ε̃ with Python-float a and b; ε̃ written as ε̂(y) + w (ε̂(y) − ε̂(∅))
+    a_t, a_p = float(alpha_bar_t), float(alpha_bar_prev)
+    eps_tilde = eps_cond + w * (eps_cond - eps_uncond)
+    a = math.sqrt(a_p / a_t)
+    b = math.sqrt(1.0 - a_p) - math.sqrt(a_p * (1.0 - a_t) / a_t)
+    return a * x_t + b * eps_tilde
+
+
+def guided_ddim_step__wrong_direction_unguided(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    # x̂0 from ε̃, but the direction term copied from the plain step with eps_cond (same as the right step at w = 0
+    # and at the last step, where √(1 − ᾱ_prev) = 0)
+    eps_tilde = (1 + w) * eps_cond - w * eps_uncond
+    ab, abp = alpha_bar_t.to(x_t.dtype), alpha_bar_prev.to(x_t.dtype)
+    x0_hat = (x_t - (1 - ab).sqrt() * eps_tilde) / ab.sqrt()
+    return abp.sqrt() * x0_hat + (1 - abp).sqrt() * eps_cond
+
+
+def guided_ddim_step__wrong_direction_no_sqrt(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    # (1 − ᾱ_prev) ε̃ in the direction term: the square root missing (invisible at the last step)
+    eps_tilde = (1 + w) * eps_cond - w * eps_uncond
+    ab, abp = alpha_bar_t.to(x_t.dtype), alpha_bar_prev.to(x_t.dtype)
+    x0_hat = (x_t - (1 - ab).sqrt() * eps_tilde) / ab.sqrt()
+    return abp.sqrt() * x0_hat + (1 - abp) * eps_tilde
+
+
+def guided_ddim_step__wrong_cfg_arguments_swapped(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    # calls guidance.cfg_eps(eps_uncond, eps_cond, w): the package's argument order reversed, so even w = 0 steps
+    # with the unconditional prediction
+    from ddim_teach import guidance
+    eps_tilde = guidance.cfg_eps(eps_uncond, eps_cond, w)
+    ab, abp = alpha_bar_t.to(x_t.dtype), alpha_bar_prev.to(x_t.dtype)
+    x0_hat = (x_t - (1 - ab).sqrt() * eps_tilde) / ab.sqrt()
+    return abp.sqrt() * x0_hat + (1 - abp).sqrt() * eps_tilde
+
+
+# ====================================================================================================================
 # The corpus
 # ====================================================================================================================
 def _c(exercise, bug, fn):
@@ -1247,4 +1412,42 @@ CORPUS = [
     _w("karras_sigmas", "torch.tensor of Python floats: float32.", karras_sigmas__wrong_float32),
     _w("karras_sigmas", "Uniform in σ^ρ then the ρ-th root: the exponents swapped.",
        karras_sigmas__wrong_rho_exponents_swapped),
+
+    # ch4 (4.4)
+    _c("ddim_sample_loop", "Python-float ᾱ_t and ᾱ_prev lists zipped with the timesteps; the step written out inline.",
+       ddim_sample_loop__correct),
+    _w("ddim_sample_loop", "Right values, but updates x in place (-=, /=, *=, +=), overwriting the caller's x_T.",
+       ddim_sample_loop__wrong_in_place),
+    _w("ddim_sample_loop", "Next-t sentinel −1 read as alpha_bars[−1]: the last step goes to ᾱ_{T−1} instead of 1.",
+       ddim_sample_loop__wrong_sentinel_wraps),
+    _w("ddim_sample_loop", "ᾱ_prev read at the previous list entry ts[i − 1] (ts[−1] at i = 0), never 1.",
+       ddim_sample_loop__wrong_prev_is_previous_entry),
+
+    # ch10
+    _c("cfg_eps", "torch.lerp(eps_uncond, eps_cond, 1 + w): extrapolation past the conditional prediction.",
+       cfg_eps__correct),
+    _w("cfg_eps", "diffusers' line with w in place of guidance_scale = 1 + w: w = 0 gives eps_uncond.",
+       cfg_eps__wrong_w_as_guidance_scale),
+    _w("cfg_eps", "Weights on the wrong predictions: (1 + w) eps_uncond − w eps_cond.",
+       cfg_eps__wrong_swapped_predictions),
+    _w("cfg_eps", "Right values, but computed in place in the caller's eps_cond (mul_, sub_).",
+       cfg_eps__wrong_in_place),
+
+    _c("classifier_guided_eps", "Gradient as autograd.functional.vjp of the summed log p; coefficient a Python float.",
+       classifier_guided_eps__correct),
+    _w("classifier_guided_eps", "Adds s √(1 − ᾱ_t) ∇log p(y | x_t) instead of subtracting it: sign error.",
+       classifier_guided_eps__wrong_plus_sign),
+    _w("classifier_guided_eps", "Gradient of the batch's mean log-probability: each row's gradient divided by B.",
+       classifier_guided_eps__wrong_mean_not_sum),
+    _w("classifier_guided_eps", "Scales by 1 − ᾱ_t instead of √(1 − ᾱ_t): square root missing.",
+       classifier_guided_eps__wrong_no_sqrt),
+
+    _c("guided_ddim_step", "a x_t + b ε̃ with Python-float a, b and ε̃ = ε̂(y) + w (ε̂(y) − ε̂(∅)).",
+       guided_ddim_step__correct),
+    _w("guided_ddim_step", "x̂0 from ε̃ but the direction term with the unguided eps_cond.",
+       guided_ddim_step__wrong_direction_unguided),
+    _w("guided_ddim_step", "Direction term (1 − ᾱ_prev) ε̃ without the square root (invisible at the last step).",
+       guided_ddim_step__wrong_direction_no_sqrt),
+    _w("guided_ddim_step", "Calls guidance.cfg_eps(eps_uncond, eps_cond, w): the two predictions swapped.",
+       guided_ddim_step__wrong_cfg_arguments_swapped),
 ]

@@ -1,10 +1,12 @@
-"""Held-out student-answer corpus "b" for the course's 28 exercises (DDPM/DDIM notebooks 1-9).
+"""Held-out student-answer corpus "b" for the course's 32 exercises (DDPM/DDIM notebooks 1-10).
 
 How it was written: by hand, from the English notebooks' exercise statements (and their folded solutions, read
 only to confirm the contracts), plus the package's formulas/samplers/schedules/ode/oracles/denoiser modules for
 conventions. It was written WITHOUT reading the checker's reference and mistake lists (ddim_teach/exercises,
 mistakes.py, pitfalls.py bodies, i18n.py), the exercise tests, the other corpus (tests/student_corpus.py) or the
 checker-corpus scripts, so that it can serve as a held-out test of the checker's verdicts and hints.
+The answers for the four exercises ddim_sample_loop (4.4), cfg_eps, classifier_guided_eps and guided_ddim_step
+(10.1-10.3) were added later, by another writer, under the same rules (and reading also the package's guidance module).
 
 Each exercise has one CORRECT answer (kind="correct"), written in a style different from the notebook's solution,
 and three WRONG answers (kind="wrong") of the kind a student plausibly writes from the statement: notation
@@ -391,6 +393,58 @@ def alpha_bar_prevs__b_wrong_t_minus_one(alpha_bars, timesteps):
 def alpha_bar_prevs__b_wrong_final_alpha_bar_zero(alpha_bars, timesteps):
     ts = torch.as_tensor(timesteps).long()
     return torch.cat([alpha_bars[ts[1:]], alpha_bars[:1]])
+
+
+# --- 4.4 ddim_sample_loop (added later, same rules) ----------------------------------------------------------
+def ddim_sample_loop__b_correct(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    ts = [int(t) for t in timesteps]
+    x = x_T
+    for i, (t, t_next) in enumerate(zip(ts, ts[1:] + [None])):       # None: the step to the clean image
+        ab = float(schedule.alpha_bars[t])
+        ab_prev = 1.0 if t_next is None else float(schedule.alpha_bars[t_next])
+        eps = model(x, torch.full((x.shape[0],), t, dtype=torch.long, device=x.device))
+        var = eta ** 2 * (1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev)          # σ² of eq. 16
+        x0 = (x - math.sqrt(1 - ab) * eps) / math.sqrt(ab)
+        x = math.sqrt(ab_prev) * x0 + math.sqrt(max(1 - ab_prev - var, 0.0)) * eps
+        if var > 0:
+            x = x + math.sqrt(var) * noises[i]
+    return x
+
+
+def ddim_sample_loop__b_wrong_stops_one_step_early(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    from ddim_teach import samplers
+    ts = [int(t) for t in timesteps]
+    x = x_T
+    for i, (t, t_prev) in enumerate(zip(ts, ts[1:])):            # pairs of entries: the last entry is never left
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        x, _ = samplers.ddim_step(x, eps_hat, schedule.alpha_bars[t], schedule.alpha_bars[t_prev], eta,
+                                  noises[i] if eta > 0 else None)
+    return x
+
+
+def ddim_sample_loop__b_wrong_uniform_stride(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    from ddim_teach import samplers
+    ts = [int(t) for t in timesteps]
+    stride = schedule.T // len(ts)                                 # assumes the entries are T // S apart
+    x = x_T
+    for i, t in enumerate(ts):
+        ab_t = schedule.alpha_bars[t]
+        ab_prev = schedule.alpha_bars[t - stride] if t - stride >= 0 else torch.tensor(1.0, dtype=torch.float64)
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        x, _ = samplers.ddim_step(x, eps_hat, ab_t, ab_prev, eta, noises[i] if eta > 0 else None)
+    return x
+
+
+def ddim_sample_loop__b_wrong_fresh_noise(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    from ddim_teach import samplers
+    ts = [int(t) for t in timesteps]
+    prevs = [schedule.alpha_bars[t] for t in ts[1:]] + [torch.tensor(1.0, dtype=torch.float64)]
+    x = x_T
+    for i, t in enumerate(ts):
+        eps_hat = model(x, torch.full((x.shape[0],), t))
+        z = torch.randn_like(x) if eta > 0 else None               # draws its own z instead of noises[i]
+        x, _ = samplers.ddim_step(x, eps_hat, schedule.alpha_bars[t], prevs[i], eta, z)
+    return x
 
 
 # =============================================================================================================
@@ -938,6 +992,93 @@ def karras_sigmas__b_wrong_parenthesis(sigma_min, sigma_max, n, rho=7.0):
 
 
 # =============================================================================================================
+# Chapter 10: guidance (added later, by another writer, under the same rules)
+# =============================================================================================================
+
+# --- 10.1 cfg_eps --------------------------------------------------------------------------------------------
+def cfg_eps__b_correct(eps_cond, eps_uncond, w):
+    # ε(y) + w (ε(y) − ε(∅)): the conditional prediction pushed away from the unconditional one
+    return eps_cond + w * (eps_cond - eps_uncond)
+
+
+def cfg_eps__b_wrong_w_as_guidance_scale(eps_cond, eps_uncond, w):
+    return eps_uncond + w * (eps_cond - eps_uncond)
+
+
+def cfg_eps__b_wrong_swapped_predictions(eps_cond, eps_uncond, w):
+    return (1 + w) * eps_uncond - w * eps_cond
+
+
+def cfg_eps__b_wrong_in_place(eps_cond, eps_uncond, w):
+    eps_cond *= 1 + w
+    eps_cond -= w * eps_uncond
+    return eps_cond
+
+
+# --- 10.2 classifier_guided_eps ------------------------------------------------------------------------------
+def classifier_guided_eps__b_correct(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    with torch.enable_grad():
+        x = x_t.detach().clone().requires_grad_(True)
+        log_p_y(x).sum().backward()
+    scale = s * math.sqrt(1.0 - float(alpha_bar_t))              # a Python float keeps eps_hat's dtype
+    return eps_hat - scale * x.grad.to(eps_hat.dtype)
+
+
+def classifier_guided_eps__b_wrong_plus_sign(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    x = x_t.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(log_p_y(x).sum(), x)
+    return eps_hat + (s * (1 - alpha_bar_t).sqrt()).to(eps_hat.dtype) * grad
+
+
+def classifier_guided_eps__b_wrong_variance_not_std(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    x = x_t.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(log_p_y(x).sum(), x)
+    return eps_hat - (s * (1 - alpha_bar_t)).to(eps_hat.dtype) * grad
+
+
+def classifier_guided_eps__b_wrong_mean_not_sum(eps_hat, x_t, alpha_bar_t, log_p_y, s):
+    x = x_t.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(log_p_y(x).mean(), x)
+    return eps_hat - (s * (1 - alpha_bar_t).sqrt()).to(eps_hat.dtype) * grad
+
+
+# --- 10.3 guided_ddim_step -----------------------------------------------------------------------------------
+def guided_ddim_step__b_correct(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    ab, abp = alpha_bar_t.double(), alpha_bar_prev.double()
+    x = x_t.double()
+
+    def plain_step(eps):                                          # the unguided η = 0 step with one prediction
+        x0 = (x - (1 - ab).sqrt() * eps) / ab.sqrt()
+        return abp.sqrt() * x0 + (1 - abp).sqrt() * eps
+
+    # the step is affine in ε and (1 + w) − w = 1, so combining the two plain steps is the guided step
+    out = (1 + w) * plain_step(eps_cond.double()) - w * plain_step(eps_uncond.double())
+    return out.to(x_t.dtype)
+
+
+def guided_ddim_step__b_wrong_guides_x0_only(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    eps_tilde = (1 + w) * eps_cond - w * eps_uncond
+    ab, abp = alpha_bar_t.to(x_t.dtype), alpha_bar_prev.to(x_t.dtype)
+    x0_hat = (x_t - (1 - ab).sqrt() * eps_tilde) / ab.sqrt()
+    return abp.sqrt() * x0_hat + (1 - abp).sqrt() * eps_cond
+
+
+def guided_ddim_step__b_wrong_returns_tuple(x_t, eps_cond, eps_uncond, w, alpha_bar_t, alpha_bar_prev):
+    from ddim_teach import guidance, samplers
+    eps_tilde = guidance.cfg_eps(eps_cond, eps_uncond, w)
+    return samplers.ddim_step(x_t, eps_tilde, alpha_bar_t, alpha_bar_prev)     # (x_prev, x0_hat), not x_prev
+
+
+def guided_ddim_step__b_wrong_direction_uses_alpha_bar_t(x_t, eps_cond, eps_uncond, w, alpha_bar_t,
+                                                         alpha_bar_prev):
+    eps_tilde = (1 + w) * eps_cond - w * eps_uncond
+    ab, abp = alpha_bar_t.to(x_t.dtype), alpha_bar_prev.to(x_t.dtype)
+    noise_scale = (1 - ab).sqrt()
+    x0_hat = (x_t - noise_scale * eps_tilde) / ab.sqrt()
+    return abp.sqrt() * x0_hat + noise_scale * eps_tilde
+
+
+# =============================================================================================================
 # The corpus
 # =============================================================================================================
 def _c(exercise, fn):
@@ -1056,6 +1197,14 @@ CORPUS = [
        "Takes ᾱ at t − 1 instead of the next entry of the list, and t = 0 wraps around to ᾱ_{T−1}."),
     _w("alpha_bar_prevs", alpha_bar_prevs__b_wrong_final_alpha_bar_zero,
        "Ends with ᾱ_0 (set_alpha_to_one=False) instead of 1 after the last entry."),
+
+    _c("ddim_sample_loop", ddim_sample_loop__b_correct),
+    _w("ddim_sample_loop", ddim_sample_loop__b_wrong_stops_one_step_early,
+       "Loops over pairs of consecutive entries, so the last step to the clean image (ᾱ_prev = 1) is never taken."),
+    _w("ddim_sample_loop", ddim_sample_loop__b_wrong_uniform_stride,
+       "Takes ᾱ_prev at t − T // S (assumes evenly spaced entries): wrong on uneven lists and rounded trailing ones."),
+    _w("ddim_sample_loop", ddim_sample_loop__b_wrong_fresh_noise,
+       "Draws a fresh z with torch.randn_like instead of using noises[i], so every η > 0 result is random."),
 
     # --- ch5 ---
     _c("predict_x0", predict_x0__b_correct),
@@ -1181,4 +1330,29 @@ CORPUS = [
        "Hard-codes ρ = 7 and ignores the rho argument, so ρ = 3 gives the ρ = 7 grid."),
     _w("karras_sigmas", karras_sigmas__b_wrong_parenthesis,
        "Parenthesis slip: raises only the interpolation term to the power ρ, not σ_max^(1/ρ) + that term."),
+
+    # --- ch10 (added later, same rules) ---
+    _c("cfg_eps", cfg_eps__b_correct),
+    _w("cfg_eps", cfg_eps__b_wrong_w_as_guidance_scale,
+       "Reads w as diffusers' guidance_scale: ε(∅) + w(ε(y) − ε(∅)) is guidance at w − 1, and ε(∅) at w = 0."),
+    _w("cfg_eps", cfg_eps__b_wrong_swapped_predictions,
+       "Swaps the two predictions: (1 + w) ε(∅) − w ε(y) pushes towards the unconditional model."),
+    _w("cfg_eps", cfg_eps__b_wrong_in_place,
+       "Builds the result in place in eps_cond (*=, -=), so the caller's conditional prediction is overwritten."),
+
+    _c("classifier_guided_eps", classifier_guided_eps__b_correct),
+    _w("classifier_guided_eps", classifier_guided_eps__b_wrong_plus_sign,
+       "Sign slip: adds s √(1 − ᾱ_t) ∇ log p(y | x_t) instead of subtracting it, steering away from class y."),
+    _w("classifier_guided_eps", classifier_guided_eps__b_wrong_variance_not_std,
+       "Scales the gradient by s (1 − ᾱ_t), the variance, instead of s √(1 − ᾱ_t)."),
+    _w("classifier_guided_eps", classifier_guided_eps__b_wrong_mean_not_sum,
+       "Differentiates the batch mean of log p(y | x) instead of the sum, so every row's gradient is divided by B."),
+
+    _c("guided_ddim_step", guided_ddim_step__b_correct),
+    _w("guided_ddim_step", guided_ddim_step__b_wrong_guides_x0_only,
+       "Uses the guided ε̃ in x̂₀ but the conditional ε(y) in the direction term √(1 − ᾱ_prev) ε."),
+    _w("guided_ddim_step", guided_ddim_step__b_wrong_returns_tuple,
+       "Returns samplers.ddim_step's (x_prev, x0_hat) tuple instead of x_prev alone."),
+    _w("guided_ddim_step", guided_ddim_step__b_wrong_direction_uses_alpha_bar_t,
+       "Reuses x_t's noise scale √(1 − ᾱ_t) in the direction term instead of √(1 − ᾱ_prev)."),
 ]

@@ -4,9 +4,7 @@ Each corpus was written from the exercise statements only: a correct answer in t
 plausible wrong ones per exercise. Corpus A was used while the mistake lists were extended (a development set);
 corpus B was written afterwards, by another writer, and held out. Here: no correct answer is rejected, no wrong
 answer is accepted, at least 80 % of the wrong answers are named (a mistake on every case, or a partial match on the
-failing cases), and every wrong answer of corpus A gets the verdict that its bug deserves (the mistake named in
-EXPECTED_A, read against the writer's description of the bug). The shares are recorded in docs/RESULTS.md by
-scripts/checker_corpus.py.
+failing cases). The shares are recorded in docs/RESULTS.md by scripts/checker_corpus.py.
 """
 import importlib
 

@@ -172,6 +172,8 @@ def student_loop(model, schedule, x_T, timesteps, eta=0.0, noises=None, *, rever
             ab_prev = ab[t - 1] if t > 0 else torch.tensor(1.0, dtype=torch.float64)
         elif prev_rule == "last=ab0":
             ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else ab[0]
+        elif prev_rule == "previous entry":
+            ab_prev = ab[ts[i - 1]]                      # the entry before: at i = 0 that is ts[-1]
         elif prev_rule == "last=ab[-1]":
             ab_prev = ab[(ts + [-1])[i + 1]]            # the list padded with -1: "the step after the last"
         else:  # "stride": t - stride, wrapping at the end
@@ -201,6 +203,7 @@ def test_correct_loops_pass():
     (dict(prev_rule="last=ab0"), "loop_last_alpha_bar_0"),
     (dict(prev_rule="last=ab[-1]"), "loop_last_wrapped"),
     (dict(prev_rule="stride"), "loop_last_wrapped"),          # wraps only on trailing lists: a partial match
+    (dict(prev_rule="previous entry"), "loop_prev_previous_entry"),
     (dict(stop_early=True), "loop_skips_last_step"),
     (dict(feed_index=True), "loop_model_gets_index"),
 ])

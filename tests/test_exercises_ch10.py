@@ -39,8 +39,13 @@ def grad_log(log_p_y, x_t, of=lambda v: v):
     return x.grad
 
 
-def guided(eps, x, ab, log_p_y, s, factor=lambda ab: (1 - ab).sqrt(), sign=-1, of=lambda v: v):
-    return eps + sign * s * factor(ab).to(eps.dtype) * grad_log(log_p_y, x, of)
+def guided(eps, x, ab, log_p_y, s, factor=lambda ab: (1 - ab).sqrt(), sign=-1, of=lambda v: v, reduce="sum"):
+    g = grad_log(log_p_y, x, of)
+    if reduce == "mean":                               # backward() of the batch mean
+        xx = x.clone().requires_grad_()
+        log_p_y(xx).mean().backward()
+        g = xx.grad
+    return eps + sign * s * factor(ab).to(eps.dtype) * g
 
 
 def test_correct_classifier_guidance_passes():
@@ -60,6 +65,7 @@ def test_correct_classifier_guidance_passes():
     (lambda e, x, ab, f, s: guided(e, x, ab, f, s, factor=lambda ab: ab.sqrt()), "cg_sqrt_ab"),
     (lambda e, x, ab, f, s: guided(e, x, ab, f, s, of=torch.exp), "cg_grad_of_p"),
     (lambda e, x, ab, f, s: guided(e, x, ab, f, 1.0), "cg_scale_missing"),
+    (lambda e, x, ab, f, s: guided(e, x, ab, f, s, reduce="mean"), "cg_grad_of_mean"),
 ])
 def test_classifier_guidance_mistakes_are_named(fn, key):
     assert named("classifier_guided_eps", fn) == key
@@ -76,12 +82,12 @@ def test_classifier_guidance_changing_eps_hat_in_place_is_caught():
 
 # --- 10.3 guided_ddim_step ----------------------------------------------------------------------------------------
 
-def step(x, c, u, w, ab, abp, eps_x0=None, eps_dir=None):
+def step(x, c, u, w, ab, abp, eps_x0=None, eps_dir=None, dir_scale=lambda abp: (1 - abp).sqrt()):
     e = (1 + w) * c - w * u
     e0 = e if eps_x0 is None else eps_x0
     ed = e if eps_dir is None else eps_dir
     x0 = (x - (1 - ab).sqrt().to(x.dtype) * e0) / ab.sqrt().to(x.dtype)
-    return abp.sqrt().to(x.dtype) * x0 + (1 - abp).sqrt().to(x.dtype) * ed
+    return abp.sqrt().to(x.dtype) * x0 + dir_scale(abp).to(x.dtype) * ed
 
 
 def test_correct_guided_step_passes_and_guiding_the_two_steps_is_the_same():
@@ -94,6 +100,7 @@ def test_correct_guided_step_passes_and_guiding_the_two_steps_is_the_same():
 @pytest.mark.parametrize("fn, key", [
     (lambda x, c, u, w, ab, abp: step(x, c, u, w, ab, abp, eps_x0=c), "guided_x0_unguided"),
     (lambda x, c, u, w, ab, abp: step(x, c, u, w, ab, abp, eps_dir=c), "guided_direction_unguided"),
+    (lambda x, c, u, w, ab, abp: step(x, c, u, w, ab, abp, dir_scale=lambda abp: 1 - abp), "guided_direction_no_sqrt"),
     (lambda x, c, u, w, ab, abp: step(x, c, u, w - 1, ab, abp), "step_w_for_one_plus_w"),
     (lambda x, c, u, w, ab, abp: step(x, u, c, w, ab, abp), "step_cfg_swapped"),
     (lambda x, c, u, w, ab, abp: step(x, c, c, w, ab, abp), "step_unguided"),

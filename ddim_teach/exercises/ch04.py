@@ -273,6 +273,10 @@ def _loop_last_wrapped(model, schedule, x_T, timesteps, eta=0.0, noises=None):
                  prev=lambda i, ts, ab: ab[ts[i + 1]] if i + 1 < len(ts) else ab[-1])
 
 
+def _loop_prev_previous_entry(model, schedule, x_T, timesteps, eta=0.0, noises=None):
+    return _loop(model, schedule, x_T, timesteps, eta, noises, prev=lambda i, ts, ab: ab[ts[i - 1]])
+
+
 def _loop_skips_last(model, schedule, x_T, timesteps, eta=0.0, noises=None):
     return _loop(model, schedule, x_T, timesteps, eta, noises, skip_last=True)
 
@@ -292,6 +296,7 @@ register(Exercise(
         mistake("loop_prev_t_minus_1", _loop_prev_t_minus_1),
         mistake("loop_last_alpha_bar_0", _loop_last_alpha_bar_0),
         mistake("loop_last_wrapped", _loop_last_wrapped),
+        mistake("loop_prev_previous_entry", _loop_prev_previous_entry),
         mistake("loop_skips_last_step", _loop_skips_last),
         mistake("loop_model_gets_index", _loop_model_gets_index),
     )))

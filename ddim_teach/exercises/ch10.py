@@ -114,6 +114,12 @@ def _cg_grad_of_p(eps_hat, x_t, ab, log_p_y, s):
     return eps_hat - (s * (1 - ab).sqrt()).to(eps_hat.dtype) * _grad(log_p_y, x_t, of=torch.exp)
 
 
+def _cg_grad_of_mean(eps_hat, x_t, ab, log_p_y, s):
+    x = x_t.detach().requires_grad_(True)
+    g, = torch.autograd.grad(log_p_y(x).mean(), x)          # the batch mean: every row's gradient divided by B
+    return eps_hat - (s * (1 - ab).sqrt()).to(eps_hat.dtype) * g
+
+
 def _cg_scale_missing(eps_hat, x_t, ab, log_p_y, s):
     return _cg_reference(eps_hat, x_t, ab, log_p_y, 1.0)
 
@@ -124,7 +130,8 @@ register(Exercise(
     reference=_cg_reference, cases=_cg_cases,
     mistakes=(mistake("cg_sign", _cg_sign), mistake("cg_no_sqrt_one_minus_ab", _cg_no_sqrt_one_minus_ab),
               mistake("cg_one_minus_ab_no_sqrt", _cg_one_minus_ab_no_sqrt), mistake("cg_sqrt_ab", _cg_sqrt_ab),
-              mistake("cg_grad_of_p", _cg_grad_of_p), mistake("cg_scale_missing", _cg_scale_missing)),
+              mistake("cg_grad_of_p", _cg_grad_of_p), mistake("cg_grad_of_mean", _cg_grad_of_mean),
+              mistake("cg_scale_missing", _cg_scale_missing)),
     doc="ε̃ = ε̂ − s √(1 − ᾱ_t) ∇_x log p(y | x_t)  (Dhariwal & Nichol 2021, §4.2, scale s of §4.3)",
 ))
 
@@ -156,6 +163,12 @@ def _gs_direction_unguided(x_t, eps_cond, eps_uncond, w, ab, abp):
     return formulas.ddim_mean(formulas.predict_x0(x_t, eps_tilde, ab), eps_cond, abp, 0.0)
 
 
+def _gs_direction_no_sqrt(x_t, eps_cond, eps_uncond, w, ab, abp):
+    eps_tilde = guidance.cfg_eps(eps_cond, eps_uncond, w)
+    x0_hat = formulas.predict_x0(x_t, eps_tilde, ab)
+    return abp.sqrt().to(x_t.dtype) * x0_hat + (1 - abp).to(x_t.dtype) * eps_tilde
+
+
 def _gs_w_for_one_plus_w(x_t, eps_cond, eps_uncond, w, ab, abp):
     return samplers.ddim_step(x_t, _cfg_w_for_one_plus_w(eps_cond, eps_uncond, w), ab, abp)[0]
 
@@ -174,6 +187,7 @@ register(Exercise(
     reference=_gs_reference, cases=_gs_cases,
     mistakes=(mistake("guided_x0_unguided", _gs_x0_unguided),
               mistake("guided_direction_unguided", _gs_direction_unguided),
+              mistake("guided_direction_no_sqrt", _gs_direction_no_sqrt),
               mistake("step_w_for_one_plus_w", _gs_w_for_one_plus_w), mistake("step_cfg_swapped", _gs_swapped),
               mistake("step_unguided", _gs_unguided)),
     doc="DDIM's η = 0 step (eq. 12) with ε̃ = (1 + w) ε̂(x_t, y) − w ε̂(x_t, ∅) in both places: in x̂₀ and in "
