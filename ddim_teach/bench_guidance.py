@@ -72,9 +72,7 @@ def spread_interval(images, labels, n_boot: int = 200, level: float = 0.95, seed
     for _ in range(n_boot):
         i = torch.randint(len(images), (len(images),), generator=g)
         boots.append(spread(images[i], labels[i]))
-    z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor((1 + level) / 2)))
-    half = z * float(torch.tensor(boots).std())
-    return est, est - half, est + half
+    return metrics._interval(est, torch.tensor(boots, dtype=torch.float64), level)   # as fd_interval: est ± z·std
 
 
 def guided_samples(model, schedule, x_T: torch.Tensor, labels: torch.Tensor, w: float, steps: int = STEPS,

@@ -47,6 +47,24 @@ def real(value, name: str, lo: float, hi: float, lo_open: bool = True) -> float:
     return float(value)
 
 
+def labels(y, batch: int, high: int | None = None, device=None, meaning: str = "", item: str = "image") -> torch.Tensor:
+    """Class labels as a LongTensor (batch,): one integer label (used for every item) or one per item, each in
+    0..high (no upper bound for ``high`` None). Floats and bools are refused, never rounded to a class."""
+    y = torch.as_tensor(y, device=device)
+    allowed = f"integer class labels 0..{high}{meaning}" if high is not None else "integer class labels >= 0"
+    if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
+        raise ValueError(f"y must hold integer labels, not {y.dtype} (allowed: {allowed})")
+    if y.dim() == 0:
+        y = y.expand(batch)
+    if y.shape != (batch,):
+        raise ValueError(f"y must be one label or one per {item} ({batch}), got shape {tuple(y.shape)}")
+    bad = (y < 0) | (y > high) if high is not None else y < 0
+    if bool(bad.any()):
+        what = f"class labels 0..{high}{meaning}" if high is not None else "class labels >= 0"
+        raise ValueError(f"y must be {what}, got {sorted(set(y[bad].tolist()))[:6]}")
+    return y.long()
+
+
 def function(f, name: str, how: str) -> None:
     if f is not None and not callable(f):
         raise TypeError(f"{name} must be callable as {how}, got {type(f).__name__}")

@@ -105,18 +105,6 @@ class _Wrapped:
             if hasattr(model, attr):
                 setattr(self, attr, getattr(model, attr))
 
-    def _labels(self, y, batch: int, device) -> torch.Tensor:
-        y = torch.as_tensor(y, device=device)
-        if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
-            raise ValueError(f"y must hold integer class labels, got {y.dtype}")
-        y = y.long()
-        if y.dim() == 0:
-            y = y.expand(batch)
-        if y.shape != (batch,):
-            raise ValueError(f"y must be one label or one per image ({batch}), got shape {tuple(y.shape)}")
-        return y
-
-
 class ClassifierFreeGuided(_Wrapped):
     """``ClassifierFreeGuided(model, y, w)(x_t, t)`` = (1 + w) eps(x_t, t, y) − w eps(x_t, t, ∅) (:func:`cfg_eps`).
 
@@ -136,16 +124,11 @@ class ClassifierFreeGuided(_Wrapped):
         self.null = n
         self.y, self.batched, self.calls = y, bool(batched), 0
         yt = torch.as_tensor(y)
-        if yt.dtype.is_floating_point or yt.is_complex() or yt.dtype == torch.bool or yt.dim() > 1:
-            raise ValueError(f"y must be one integer class label or a 1-D tensor of them, got {yt.dtype} of shape "
-                             f"{tuple(yt.shape)}")
-        bad = (yt < 0) | (yt >= n)
-        if bool(bad.any()):
-            raise ValueError(f"y must be class labels 0..{n - 1}, got {sorted(set(yt[bad].flatten().tolist()))[:6]}")
+        checks.labels(yt, yt.numel() if yt.dim() == 1 else 1, n - 1)     # checked now, not at the first step
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         B = x_t.shape[0]
-        y = self._labels(self.y, B, x_t.device)
+        y = checks.labels(self.y, B, self.null - 1, x_t.device)
         if self.w == 0:
             self.calls += 1
             return self.model(x_t, t, y)
@@ -179,7 +162,7 @@ class ClassifierGuided(_Wrapped):
         self.s = _check_scale(s, "s (Dhariwal & Nichol's guidance scale; 1 = the conditional eps)", 0.0)
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        y = self._labels(self.y, x_t.shape[0], x_t.device)
+        y = checks.labels(self.y, x_t.shape[0], device=x_t.device)
         with torch.enable_grad():
             x = x_t.detach().requires_grad_(True)
             grad, = torch.autograd.grad(self.log_p_y(x, t, y).sum(), x)

@@ -124,22 +124,9 @@ class GaussianMixtureOracle:
         """The components are the classes 0..K−1; K is "no label" (∅), as for a conditional U-Net."""
         return self.means.shape[0]
 
-    @staticmethod
-    def _labels(y, batch: int) -> torch.Tensor:
-        """y as a LongTensor (B,): one integer label or one per point, never a float or a bool rounded silently."""
-        y = torch.as_tensor(y)
-        if y.dtype.is_floating_point or y.is_complex() or y.dtype == torch.bool:
-            raise ValueError(f"y must hold integer labels, got {y.dtype}")
-        y = y.long().reshape(-1) if y.dim() else y.long().expand(batch)
-        if y.shape != (batch,):
-            raise ValueError(f"y must be one label or one per point ({batch}), got {y.numel()}")
-        if bool((y < 0).any()):
-            raise ValueError(f"labels must be >= 0, got {sorted(set(y[y < 0].tolist()))}")
-        return y
-
     def log_p_y(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The exact noise-aware classifier: log p_t(y | x_t) = log r_y(x_t), one number per point, differentiable."""
-        y = self._labels(y, x_t.shape[0])
+        y = checks.labels(y, x_t.shape[0], item="point")
         if bool((y >= self.num_classes).any()):
             raise ValueError(f"y must be a class 0..{self.num_classes - 1}, got {sorted(set(y[y >= self.num_classes].tolist()))}")
         log_r = torch.log_softmax(self.log_p_t(x_t, self.schedule.alpha_bar(t)), dim=1)
@@ -153,9 +140,7 @@ class GaussianMixtureOracle:
         r = torch.softmax(self.log_p_t(x_t, ab), dim=1)                # (B, K)
         if y is not None:
             K = self.num_classes
-            y = self._labels(y, x_t.shape[0])
-            if bool((y > K).any()):
-                raise ValueError(f"labels must lie in 0..{K} ({K} = no label), got {sorted(set(y[y > K].tolist()))}")
+            y = checks.labels(y, x_t.shape[0], K, meaning=f", {K} = no label", item="point")
             onehot = torch.nn.functional.one_hot(y.clamp(max=K - 1), K).double()
             r = torch.where((y < K)[:, None], onehot, r)
         diff = x_t.double()[:, None, :] - ab.sqrt()[:, :, None] * self.means[None]

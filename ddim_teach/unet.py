@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import checks
+
 
 @dataclass(frozen=True)
 class UNetConfig:
@@ -190,16 +192,7 @@ class UNet(nn.Module):
         n = self.num_classes
         if y is None:
             return torch.full((batch,), n, dtype=torch.long, device=device)
-        y = torch.as_tensor(y, device=device)
-        if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
-            raise ValueError(f"y must hold integer class labels 0..{n - 1} (or {n} for no label), got {y.dtype}")
-        if y.dim() == 0:
-            y = y.expand(batch)
-        if y.shape != (batch,):
-            raise ValueError(f"y must have shape ({batch},), one label per image, got {tuple(y.shape)}")
-        if bool(((y < 0) | (y > n)).any()):
-            raise ValueError(f"labels must lie in 0..{n} ({n} = no label), got {sorted(set(y.tolist()))[:6]}")
-        return y.long()
+        return checks.labels(y, batch, n, device, meaning=f", {n} = no label")
 
 
 def count_parameters(model: nn.Module) -> int:
