@@ -9,11 +9,15 @@ For x_t = sqrt(ab) x0 + sqrt(1 - ab) eps, whatever the data distribution:
 
 For Gaussian data N(mu, s^2 I) both sides are closed-form (:class:`ddim_teach.oracles.GaussianOracle`);
 :func:`gaussian_log_p_t` and :func:`gaussian_posterior_mean_x0` give them, so autograd can check the score.
+For a finite set of images, the empirical distribution, :func:`empirical_posterior_x0` gives E[x0 | x_t]
+exactly, and :func:`x0_error_split` splits a model's x0_hat error into the posterior mean's own error (the
+blur, which no network avoids) and the model's deviation from the posterior mean (the speckle).
 ``ab`` is DDPM's alpha_bar_t (the DDIM paper's alpha_t) throughout.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 
@@ -78,3 +82,60 @@ def x0_error_gain(alpha_bar_t, prediction_type: str = "epsilon") -> torch.Tensor
     if prediction_type == "sample":
         return torch.ones((), dtype=torch.float64)
     checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)
+
+
+class EmpiricalPosterior(NamedTuple):
+    """:func:`empirical_posterior_x0`'s answer: ``mean`` E[x0 | x_t] shaped like x_t (float64), ``weights``
+    (B, N) the posterior probability of each data image (rows sum to 1), ``ess`` (B,) the effective number of
+    images that share the weight, 1 / sum_i w_i^2 (N when all weigh the same, 1 when one image takes it all)."""
+    mean: torch.Tensor
+    weights: torch.Tensor
+    ess: torch.Tensor
+
+
+def empirical_posterior_x0(x_t: torch.Tensor, alpha_bar_t, data: torch.Tensor) -> EmpiricalPosterior:
+    """E[x0 | x_t] when x0 is one of the N images ``data`` (N, ...), each with probability 1/N.
+
+    Bayes' rule with q(x_t | x0) = N(sqrt(ab) x0, (1 - ab) I) (DDPM eq. 4):
+    E[x0 | x_t] = sum_i w_i x0^(i),  w_i = N(x_t; sqrt(ab) x0^(i), (1 - ab) I) / sum_j N(x_t; sqrt(ab) x0^(j), (1 - ab) I).
+    This is exact for that empirical distribution (it is the x0_hat of the ideal eps-model trained on
+    ``data``), and it estimates the posterior mean of the distribution the images came from only while many
+    images share the weight (large ``ess``): at high noise. At low noise it collapses onto the nearest data
+    image (memorisation). The weights are a softmax of the log-likelihoods in float64 (log-sum-exp), with the
+    term |x_t|^2, common to all i, left out; ``data`` images have x_t's shape without its batch dimension.
+    """
+    ab = _ab(alpha_bar_t)
+    checks.batch(x_t, "x_t")
+    if not isinstance(data, torch.Tensor) or not data.is_floating_point():
+        raise TypeError("data must be a floating-point tensor of images, shape (N, ...)")
+    if data.dim() != x_t.dim() or data.shape[1:] != x_t.shape[1:] or data.shape[0] == 0:
+        raise ValueError(f"data must be (N, ...) images shaped like x_t's {tuple(x_t.shape[1:])}, "
+                         f"got {tuple(data.shape)}")
+    x = x_t.detach().flatten(1).to(torch.float64)
+    d = data.detach().flatten(1).to(torch.float64).to(x.device)
+    # log N(x_t; sqrt(ab) x0_i, (1 - ab) I) = -(|x_t|^2 - 2 sqrt(ab) x_t.x0_i + ab |x0_i|^2) / (2 (1 - ab)) + const
+    logits = (ab.sqrt() * (x @ d.T) - 0.5 * ab * (d * d).sum(1)) / (1 - ab)
+    w = torch.softmax(logits, dim=1)
+    return EmpiricalPosterior((w @ d).view(x_t.shape), w, 1 / (w * w).sum(1))
+
+
+class X0ErrorSplit(NamedTuple):
+    """:func:`x0_error_split`'s answer, each shaped like x0: ``blur`` = x0 - E[x0 | x_t], ``speckle`` =
+    x0_hat - E[x0 | x_t], so x0_hat - x0 = speckle - blur."""
+    blur: torch.Tensor
+    speckle: torch.Tensor
+
+
+def x0_error_split(x0: torch.Tensor, x0_hat: torch.Tensor, posterior_mean: torch.Tensor) -> X0ErrorSplit:
+    """Split x0_hat's error into the posterior mean's own error and the model's deviation from it.
+
+    x0_hat - x0 = (x0_hat - E[x0 | x_t]) - (x0 - E[x0 | x_t]) = speckle - blur. The blur is the error of the
+    best possible guess (the posterior mean minimises the expected squared error over all functions of x_t), the
+    same for an eps-, v- or x0-model. The speckle is the model's deviation; for an eps-model it is
+    -sqrt((1 - ab) / ab) (eps_hat - E[eps | x_t]), for a v-model -sqrt(1 - ab) (v_hat - E[v | x_t])
+    (:func:`x0_error_gain`). Since E[x0 - E[x0 | x_t] | x_t] = 0, the two are uncorrelated over x0 ~ data:
+    E|x0_hat - x0|^2 = E|speckle|^2 + E|blur|^2.
+    """
+    checks.like(x0, "x0", x0_hat=x0_hat, posterior_mean=posterior_mean)
+    pm = posterior_mean.to(torch.promote_types(x0.dtype, posterior_mean.dtype))
+    return X0ErrorSplit(x0 - pm, x0_hat - pm)
