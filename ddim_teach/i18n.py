@@ -404,10 +404,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "网络看到的是 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε 和 t"},
     "mistake.negative_root.label": {"en": "the root with m < 0", "zh": "取了 m < 0 的根"},
     "mistake.negative_root.hint": {
-        "en": "sp.solve returns two roots (m and −m); keep the one with m > 0, so that x_prev moves with x_t (test its "
-              "value at a point with .subs: its printed sign can mislead)",
-        "zh": "sp.solve 返回两个根（m 和 −m）；保留 m > 0 的那个，这样 x_prev 与 x_t 同向变化（用 .subs 代入一个点检查它的值："
-              "表达式印出来的正负号可能会误导）"},
+        "en": "the variance equation gives m² = (1 − ᾱ_prev − σ²)/(1 − ᾱ_t), so m = ±√(…); keep m > 0, so that x_prev "
+              "moves with x_t (at σ² = β̃ it must equal DDPM's positive coefficient of x_t; test a root's value at a point "
+              "with .subs: its printed sign can mislead)",
+        "zh": "方差方程给出 m² = (1 − ᾱ_prev − σ²)/(1 − ᾱ_t)，所以 m = ±√(…)；取 m > 0，这样 x_prev 与 x_t 同向变化"
+              "（σ² = β̃ 时它必须等于 DDPM 中 x_t 的正系数；用 .subs 代入一个点检查根的值：表达式印出来的正负号可能会误导）"},
     "mistake.no_sqrt_in_mean.label": {
         "en": "the mean constraint without square roots (k + m ᾱ_t = ᾱ_prev)",
         "zh": "均值约束里漏了平方根（k + m ᾱ_t = ᾱ_prev）"},

@@ -1,4 +1,5 @@
-"""Chapter 3 exercises: the DDIM derivation (undetermined coefficients in SymPy, σ(η), the family's kernel).
+"""Chapter 3 exercises, each a derivation whose result the checker verifies: DDIM's coefficients k and m by hand
+(compared as SymPy expressions), σ(η) written with ᾱ only, and the family's kernel as signal plus rescaled noise.
 
 ``alpha_bar`` is DDPM's ᾱ (the DDIM paper's α). Scalars are 0-dim float64 tensors, as ``samplers.sample`` passes them.
 """
@@ -113,7 +114,7 @@ register(Exercise(
         mistake("k_sign", _k_sign),
     ),
     compare=_compare_coefficients,
-    doc="Solve the two marginal constraints for the coefficients k (of x₀) and m (of x_t) with sp.solve (DDIM eq. 7).",
+    doc="Solve the two marginal constraints for the coefficients k (of x₀) and m (of x_t) by hand (DDIM eq. 7).",
 ))
 
 
