@@ -12,7 +12,8 @@ a move is the time from setting the value to the observer's return, when the new
 widget's ``image``: computation (or a cache hit, or waiting for the background work on that setting) plus
 drawing plus PNG encoding. The browser's own time (sending the bytes, decoding the PNG) is not in it.
 Between moves the lecturer talks for ``think`` seconds, while the explorer may compute likely next settings
-in the background.
+in the background. The first picture (building the explorer: its first setting and that seed's reference row,
+DDIM at η = 0, S = 100) is timed too and reported on its own line, not in the headline.
 
 The script: start at eta = 0, S = 20; step S up to 100 with the arrow key (80 moves);
 drag eta to 1 (one move: a slider with ``continuous_update=False`` sends only where the drag ends);
@@ -32,6 +33,7 @@ APPS = {
     "lecture": {"n": 6, "max_steps": 100, "fontsize": 17},     # notebooks/lecture_explorer.ipynb (make lecture)
 }
 HEADLINE = ("S up with the arrow key", "drag η to 1", "step the seed", "back to settings shown")
+FIRST = "first picture"  # building the explorer: the first setting and its reference row, before any move
 
 
 def lecture_script(max_steps: int = 100) -> list[tuple[str, str, object]]:
@@ -50,14 +52,17 @@ def lecture_script(max_steps: int = 100) -> list[tuple[str, str, object]]:
 
 def run_session(model, schedule, app_kwargs: dict, think: float = 2.0, prefetch: bool | None = None,
                 script=None, log=None) -> list[dict]:
-    """Build the explorer, play the script, return one row per move: segment, control, value, seconds."""
+    """Build the explorer, play the script, return one row per move: segment, control, value, seconds; the
+    first row (segment "first picture", control None) times building the explorer."""
     from .explorer import explorer
     kw = dict(app_kwargs)
     if prefetch is not None:
         kw["prefetch"] = prefetch
+    t0 = time.perf_counter()
     box = explorer(model, schedule, **kw)
     try:
-        rows = []
+        rows = [{"segment": FIRST, "control": None, "value": None, "seconds": time.perf_counter() - t0,
+                 "new_png": True}]
         time.sleep(think)  # the first picture is on screen; the lecturer starts talking
         for segment, name, value in (script or lecture_script(kw.get("max_steps", 100))):
             before = box.image.value

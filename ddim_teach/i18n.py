@@ -68,7 +68,6 @@ STRINGS: dict[str, dict[str, str]] = {
     # explorer.figure.ExplorerFigure / draw_explorer: the figure
     "explorer.final": {"en": "final samples   η = {eta:g}, S = {steps}, {spacing}, seed = {seed}",
                        "zh": "最终样本   η = {eta:g}，S = {steps}，{spacing}，种子 = {seed}"},
-    "explorer.sigma_per_step": {"en": "σ_t per step ({spacing})", "zh": "每步的 σ_t（{spacing}）"},
     "explorer.starts_at": {"en": " starts at t = {t}", "zh": " 从 t = {t} 开始"},
     "explorer.t": {"en": "t", "zh": "t"},
     "explorer.tip_leading": {"en": "DDIM's uniform: 0, T/S, 2T/S, ... (never visits T-1)",
@@ -90,6 +89,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "explorer.setting_no_eta": {"en": "no η, S = {steps}, {spacing}, seed = {seed}",
                                 "zh": "无 η，S = {steps}，{spacing}，种子 = {seed}"},
     "explorer.final_samples": {"en": "final samples   {setting}", "zh": "最终样本   {setting}"},
+    # explorer: the reference row (DDIM, η = 0, S = 100, same seed and spacing) and the RMS distances to it
+    "explorer.reference_row": {"en": "reference: DDIM, η = {eta:g}, S = {steps}, {spacing}, the same x_T (RMS to it above)",
+                               "zh": "参考行：DDIM，η = {eta:g}，S = {steps}，{spacing}，同一个 x_T（上方为到它的 RMS）"},
+    "explorer.no_reference": {"en": "(no reference row)", "zh": "（无参考行）"},
+    "explorer.rms_one": {"en": "{rms:.2f}", "zh": "{rms:.2f}"},
+    "explorer.rms_label": {"en": "RMS", "zh": "RMS"},
+    "explorer.rms_values": {"en": "{values} (mean {mean:.2f})", "zh": "{values}（平均 {mean:.2f}）"},
+    "explorer.rms_status": {"en": "RMS distance of each sample to its reference (DDIM, η = {eta:g}, S = {steps}): {rms}",
+                            "zh": "各样本到参考行（DDIM，η = {eta:g}，S = {steps}）的 RMS 距离：{rms}"},
+    "explorer.reference_now": {"en": "; the reference row of this seed and spacing took {seconds:.2f}s, once",
+                               "zh": "；这个种子和间隔的参考行用时 {seconds:.2f} 秒（只算一次）"},
+    "explorer.computing_reference": {"en": "computing {setting} and its reference row…",
+                                     "zh": "正在计算 {setting} 及其参考行…"},
+    # explorer: the timestep panel (ᾱ_t at the visited timesteps; σ_t where η > 0)
+    "explorer.visited_title": {"en": "timesteps visited ({spacing})", "zh": "访问的时间步（{spacing}）"},
+    "explorer.alpha_bar_curve": {"en": "ᾱ_t, every t", "zh": "ᾱ_t，所有 t"},
+    "explorer.visited": {"en": "ᾱ_t at the visited t", "zh": "访问到的 t 处的 ᾱ_t"},
+    "explorer.sigma_eta": {"en": "σ_t per step (drawn where η > 0)", "zh": "每步的 σ_t（η > 0 时才画出）"},
     # family.py: the paths figure of the DDIM family q_σ (notebook 3)
     "family.title": {"en": "η = {eta:g}: {n} paths from q_σ(x_1:T | x₀), colour = x₀",
                      "zh": "η = {eta:g}：从 q_σ(x_1:T | x₀) 抽取的 {n} 条路径，颜色 = x₀"},

@@ -40,9 +40,12 @@ def test_session_times_every_move(schedule, prefetch):
               ("spacing at S = 5", "spacing", "leading"), ("the solver at S = 5", "solver", "dpm_solver_pp_2m")]
     rows = bench_explorer.run_session(TinyImageModel(schedule), schedule, {"n": 2, "max_steps": 10}, think=0.0,
                                       prefetch=prefetch, script=script)
-    assert [(r["control"], r["value"]) for r in rows] == [(c, v) for _, c, v in script]
+    assert rows[0]["segment"] == bench_explorer.FIRST and rows[0]["control"] is None  # building the explorer
+    assert [(r["control"], r["value"]) for r in rows[1:]] == [(c, v) for _, c, v in script]
     assert all(r["seconds"] > 0 and r["new_png"] for r in rows)
-    head = bench_explorer.report(rows, log=lambda s: None)
+    lines = []
+    head = bench_explorer.report(rows, log=lines.append)
+    assert lines[0].split()[:3] == ["first", "picture", "p50"]
     assert head["n"] == 5 and head["max"] >= head["p95"] >= head["p50"] > 0
     assert not plt.get_fignums()
 
@@ -69,5 +72,5 @@ def test_session_finds_the_controls_in_any_language(schedule):
         rows = bench_explorer.run_session(TinyImageModel(schedule), schedule,
                                           {"n": 2, "max_steps": 10, "lang": "zh"}, think=0.0, prefetch=False,
                                           script=script)
-    assert [(r["control"], r["value"]) for r in rows] == [(c, v) for _, c, v in script]
+    assert [(r["control"], r["value"]) for r in rows[1:]] == [(c, v) for _, c, v in script]
     assert not plt.get_fignums()

@@ -108,9 +108,9 @@ def test_draw_explorer_marks_where_the_list_starts(setup):
     model, s = setup
     ex = Explorer(model, s, n=4)
     fig = draw_explorer(ex(eta=0.5, steps=5, seed=2, spacing="leading"))
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 5  # final, x_t, x0_hat, the timestep panel, the reference row
     sigma_ax = fig.axes[3]
-    assert list(sigma_ax.lines[0].get_xdata()) == [800, 600, 400, 200, 0]  # sigma_t per step
+    assert list(sigma_ax.lines[0].get_xdata()) == [800, 600, 400, 200, 0]  # the visited timesteps
     assert list(sigma_ax.lines[1].get_xdata()) == [800, 800]                 # the start marker
     assert any(t.get_text().strip() == "starts at t = 800" for t in sigma_ax.texts)
     assert "S = 5, leading, seed = 2" in fig.axes[0].get_title()
@@ -420,7 +420,7 @@ def test_explorer_in_chinese(setup, widgets, chinese_font):
     assert "DDIM，η = 0，S = 5，leading，种子 = 0：计算用时" in status.value
     fig = w.figure.fig
     assert fig.axes[0].get_title() == "最终样本   DDIM，η = 0，S = 5，leading，种子 = 0"
-    assert fig.axes[3].get_title() == "每步的 σ_t（leading）"
+    assert fig.axes[3].get_title() == "访问的时间步（leading）"
     assert w.figure.start_text.get_text() == " 从 t = 800 开始"
     texts = "".join(_texts(fig))
     assert i18n.missing_glyphs(texts) == []
@@ -441,7 +441,7 @@ def test_chinese_figure_without_the_font_would_show_boxes(setup, chinese_font, m
     matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
     result = Explorer(model, s, n=2)(eta=0.0, steps=5, seed=0, spacing="leading")
     missing = _glyph_warnings(lambda: ExplorerFigure(n=2, lang="zh", blit=False).png(result))
-    assert missing and any("27493" in m for m in missing)  # 27493 = U+6B65, 步 of the sigma title
+    assert missing and any("27493" in m for m in missing)  # 27493 = U+6B65, 步 of the timestep panel's title
 
 
 def test_explorer_in_english_is_unchanged(setup, widgets, chinese_font):
@@ -460,7 +460,7 @@ def test_explorer_in_english_is_unchanged(setup, widgets, chinese_font):
     assert "(settings already shown are instant)" in status.value
     fig = w.figure.fig
     assert fig.axes[0].get_title() == "final samples   DDIM, η = 0, S = 20, trailing, seed = 0"
-    assert fig.axes[3].get_title() == "σ_t per step (trailing)"
+    assert fig.axes[3].get_title() == "timesteps visited (trailing)"
     assert w.figure.start_text.get_text() == " starts at t = 999"
     assert image.value == ExplorerFigure(n=2).png(w.result)  # default lang: the current one, English
     with i18n.using("zh"):

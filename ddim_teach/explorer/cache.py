@@ -1,4 +1,6 @@
-"""What the explorer shows, computed and cached: one sampler run per setting (eta, steps, seed, spacing, solver)."""
+"""What the explorer shows, computed and cached: one sampler run per setting (eta, steps, seed, spacing, solver),
+and beside it the reference row (DDIM, eta = 0, S = 100, the same seed and spacing) with each sample's RMS distance
+to it."""
 from __future__ import annotations
 
 import threading
@@ -14,13 +16,32 @@ SPACINGS = ("leading", "trailing", "linspace")
 # model call per step. DPM-Solver++(2M) is deterministic (it has no eta), so its settings carry eta = 0.
 SOLVERS = ("ddim", "dpm_solver_pp_2m")
 MAX_SEED = 2 ** 62  # a seed and seed + 10,000 (the noise's generator) must both fit torch's 64-bit seed
+# The reference row: DDIM at eta = 0 with S = 100 steps (fewer if the schedule has fewer timesteps), the same seed
+# (so the same x_T) and the same spacing as the setting shown: "the same sampler, fine".
+REFERENCE_ETA, REFERENCE_STEPS = 0.0, 100
+
+
+def rms_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-sample RMS pixel distance sqrt(mean((a - b)^2)) between two batches of images (N, ...), on the
+    [-1, 1] pixel scale of the pictures: both are clamped to [-1, 1] first, as they are shown (so it is at most 2)."""
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dim() < 2:
+        raise ValueError("a and b must be two batches of images (N, ...) of one shape, got "
+                         f"{getattr(a, 'shape', type(a).__name__)} and {getattr(b, 'shape', type(b).__name__)}")
+    d = a.detach().double().clamp(-1, 1) - b.detach().double().clamp(-1, 1)
+    return d.flatten(1).pow(2).mean(1).sqrt()
 
 
 class Explorer:
     """Samples for (eta, steps, seed, spacing, solver), cached: the lecture's sliders call :meth:`__call__`.
 
     A result holds what the explorer shows: the ``n`` final samples, and for sample 0 only, ``xs`` and
-    ``x0_hats`` (x_t and x0_hat entering every step), with the ``timesteps`` and ``sigmas`` of the run.
+    ``x0_hats`` (x_t and x0_hat entering every step), with the ``timesteps``, their ``alpha_bars`` and the
+    ``sigmas`` of the run (and the schedule's whole alpha_bar curve, ``alpha_bar_curve``, drawn faint under them).
+    :meth:`get` (and so a call) adds the reference row: ``reference`` (the final samples of :meth:`reference_key`,
+    DDIM at eta = 0, S = 100, same seed and spacing; its x_T is the same, as x_T depends on the seed and ``n``
+    alone), ``reference_key``, ``reference_seconds`` (its compute time) and ``rms`` (each sample's
+    :func:`rms_distance` to its reference). The reference is an ordinary cache entry: computed once per seed
+    and spacing, whatever eta, S or solver are shown with it.
     The same key gives the same tensors, bit for bit, whichever thread computed them (x_T and the noise
     come from generators seeded by ``seed``; the thread count is torch's, shared by all threads).
 
@@ -100,11 +121,17 @@ class Explorer:
         with self._lock:
             self.calls += 1
         return {"final": traj.final, "x0_hats": torch.cat(x0_hats), "xs": torch.cat(xs),
-                "timesteps": traj.timesteps, "sigmas": traj.sigmas, "seconds": time.perf_counter() - t0,
-                "key": key, "ahead": False}
+                "timesteps": traj.timesteps, "alpha_bars": self.schedule.alpha_bar(traj.timesteps),
+                "alpha_bar_curve": self.schedule.alpha_bars, "sigmas": traj.sigmas,
+                "seconds": time.perf_counter() - t0, "key": key, "ahead": False}
 
-    def get(self, key: tuple) -> dict:
-        """The result for a checked key: cached, or the background worker's if it is on this key (it finishes
+    def reference_key(self, key: tuple) -> tuple:
+        """The key of ``key``'s reference row: DDIM, eta = 0, S = 100 (at most T), the same seed and spacing."""
+        _, _, seed, spacing, _ = key
+        return REFERENCE_ETA, min(REFERENCE_STEPS, self.schedule.T), seed, spacing, "ddim"
+
+    def _result(self, key: tuple) -> dict:
+        """The run for a checked key: cached, or the background worker's if it is on this key (it finishes
         it even while paused), or computed now in the calling thread and stored."""
         hit = self.cached(key)
         if hit is None and self.prefetcher is not None:
@@ -113,7 +140,20 @@ class Explorer:
             hit = self.store(key, self.compute(key))
         return hit
 
+    def get(self, key: tuple) -> dict:
+        """The result for a checked key (:meth:`_result`) with its reference row and RMS distances: the
+        reference is another key's result, taken the same way (cached, the worker's, or computed now)."""
+        result = self._result(key)
+        ref_key = self.reference_key(key)
+        if result.get("reference_key") != ref_key:  # first shown (a result is stored without its reference)
+            ref = result if key == ref_key else self._result(ref_key)
+            result["reference"], result["reference_key"] = ref["final"], ref_key
+            result["reference_seconds"] = ref["seconds"]
+            result["rms"] = rms_distance(result["final"], ref["final"])
+        return result
+
     def __call__(self, eta: float = 0.0, steps: int = 20, seed: int = 0, spacing: str | None = None,
                  solver: str = "ddim") -> dict:
-        """Returns final samples, the x_t and x0_hat strips of sample 0, timesteps, sigmas and the compute time."""
+        """Returns final samples, the x_t and x0_hat strips of sample 0, timesteps, alpha_bars, sigmas, the compute
+        time, and the reference row with each sample's RMS distance to it (:meth:`get`)."""
         return self.get(self.key(eta, steps, seed, spacing, solver))

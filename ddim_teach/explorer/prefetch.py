@@ -67,6 +67,18 @@ def likely_next(key: tuple, last: tuple | None = None, max_steps: int = 100, max
     return out
 
 
+def with_references(key: tuple, keys, reference_key) -> list[tuple]:
+    """The worker's queue for ``keys`` (:func:`likely_next`'s guesses from ``key``) with the reference rows they
+    need: ``key``'s own reference first (the setting shown needs it; usually it is cached by then), then each
+    guess preceded by its reference (``reference_key(guess)``) unless that is already in the list. A guess of
+    the seed and spacing shown needs no other reference, so only a new seed or spacing adds one, just before
+    the first guess that needs it; moving eta, S or the solver never does."""
+    out = [reference_key(key)]
+    for k in keys:
+        out += [reference_key(k), k]
+    return [k for k in dict.fromkeys(out) if k != key]
+
+
 class Cancelled(Exception):
     """Raised inside a background computation whose job was cancelled; it ends that run at its next step."""
 

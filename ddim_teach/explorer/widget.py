@@ -9,8 +9,8 @@ import weakref
 
 from .. import checks, i18n
 from .cache import MAX_SEED, SOLVERS, SPACINGS, Explorer
-from .figure import ExplorerFigure, setting_text
-from .prefetch import Prefetcher, likely_next
+from .figure import ExplorerFigure, rms_text, setting_text
+from .prefetch import Prefetcher, likely_next, with_references
 
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # the explorers' prefetchers that may still run
 
@@ -26,6 +26,10 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
     selector's first value, ``solver`` the solver selector's ("ddim" or "dpm_solver_pp_2m", shown as DDIM and
     DPM-Solver++(2M), beside the spacing selector). DPM-Solver++(2M) has no η: while it is selected the η
     slider is disabled (it keeps its value for DDIM), the setting's eta is 0 and the status line says "no η".
+    The picture has a reference row under the samples: the same seed's x_T sampled by DDIM at η = 0, S = 100
+    with the spacing shown (:meth:`Explorer.reference_key`), computed once per seed and spacing (the first time
+    in the foreground; the background worker computes the references of the seeds and spacings it guesses next
+    before those settings). The status line's second line gives each sample's RMS distance to its reference.
     ``lang`` ("en" or "zh"; default :func:`ddim_teach.i18n.get_language`, which the Chinese
     notebooks set) is the language of the controls' labels and tooltips, the figure and the status line; the
     PNG's ``ddim-teach-setting`` chunk (read by tests) stays English.
@@ -117,20 +121,28 @@ def explorer(model, schedule, n: int = 6, max_steps: int = 100, spacing: str = "
         show_solver()
         key = ex.key(*(controls[c].value for c in ("eta", "steps", "seed", "spacing", "solver")))
         setting = setting_text(key, lang)
-        status.value = line(tr("explorer.computing", setting=setting))
+        ref_key = ex.reference_key(key)
+        ref_before = ex.cached(ref_key)
+        status.value = line(tr("explorer.computing" if ref_before is not None else "explorer.computing_reference",
+                               setting=setting))
         with pre.foreground() if pre is not None else contextlib.nullcontext():  # the worker waits meanwhile
-            result = ex.get(key)  # cached, or the worker's if it is on this key, or computed now
+            result = ex.get(key)  # cached, or the worker's if it is on this key, or computed now; and its reference
             t0 = time.perf_counter()
             image.value = picture.png(result, dpi=dpi)
-            status.value = line(tr("explorer.computed_ahead" if result.get("ahead") else "explorer.computed",
-                                   setting=setting, seconds=result["seconds"], picture=time.perf_counter() - t0))
+            done = tr("explorer.computed_ahead" if result.get("ahead") else "explorer.computed",
+                      setting=setting, seconds=result["seconds"], picture=time.perf_counter() - t0)
+            rms = tr("explorer.rms_status", eta=ref_key[0], steps=ref_key[1], rms=rms_text(result["rms"], lang))
+            if ref_before is None and key != ref_key:  # this move paid for the reference row
+                rms += tr("explorer.reference_now", seconds=result["reference_seconds"])
+            status.value = line(done) + "<br>" + line(rms)
             box.result = result
             if pre is not None:
                 last = move(change)
                 gesture["repeats"] = gesture["repeats"] + 1 if last is not None and last == gesture["last"] else 1
                 gesture["last"] = last
-                pre.schedule(likely_next(key, last, max_steps=max_steps, max_seed=max_seed,
-                                         repeats=gesture["repeats"], ddim_eta=controls["eta"].value))
+                guesses = likely_next(key, last, max_steps=max_steps, max_seed=max_seed,
+                                      repeats=gesture["repeats"], ddim_eta=controls["eta"].value)
+                pre.schedule(with_references(key, guesses, ex.reference_key))
 
     for control in controls.values():
         control.observe(update, names="value")
