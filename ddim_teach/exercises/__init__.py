@@ -239,8 +239,9 @@ def _changed_in_place(ex: Exercise, case: Case, args, kwargs) -> Optional[str]:
 
 # --------------------------------------------------------------------------------------------- running an answer
 
-class _TimeLimit(Exception):
-    pass
+class _TimeLimit(BaseException):
+    """The checker's time limit. A BaseException, like KeyboardInterrupt, so that an answer's own
+    ``except Exception:`` (a retry loop, say) cannot swallow it and run on past the limit."""
 
 
 @contextlib.contextmanager
@@ -255,7 +256,7 @@ def _time_limit(seconds: float):
         raise _TimeLimit()
 
     old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)   # and again every second, should a bare except: swallow one
     try:
         yield
     finally:
@@ -303,7 +304,19 @@ def check(name: str, fn: Callable, lang: Optional[str] = None) -> Verdict:
 TIME_LIMIT_S = 10.0   # per case, at least; or 20 times the reference's own time on that case if that is longer
 
 
+def _message(e: BaseException) -> str:
+    """The first line of ``str(e)``, or "" (also when the exception's own __str__ fails)."""
+    try:
+        text = str(e).strip()
+    except Exception:
+        return ""
+    return text.splitlines()[0] if text else ""
+
+
 def _check(name: str, fn: Callable) -> Verdict:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be an exercise's name (a string), got {type(name).__name__}; "
+                        "e.g. check('ddim_step', ddim_step)")
     if name not in EXERCISES:
         missing = "".join(f"; chapter {int(ch[2:])}'s exercises need {mod}, which is not installed "
                           f"(pip install -e '.[course]')" for ch, mod in UNAVAILABLE.items())
@@ -331,12 +344,14 @@ def _check(name: str, fn: Callable) -> Verdict:
             where, func = _origin(e, fn)
             if func is None or func == getattr(fn, "__name__", None):
                 return Verdict(False, tr("check.not_implemented", name=name), name)
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            msg = _message(e)
             sep = "：" if i18n.get_language() == "zh" else ": "
             return Verdict(False, tr("check.helper_not_implemented", name=name, helper=func,
                                      message=(sep + msg) if msg else ""), name)
-        except Exception as e:  # the student's own error, shown in one line with the case and where it was raised
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        except (Exception, SystemExit) as e:  # the student's own error, in one line with the case and where it was raised
+            msg = _message(e)
+            if isinstance(e, SystemExit):   # sys.exit() would end the checker (and a script running it)
+                msg = f"sys.exit({e.code!r})" if e.code is not None else "sys.exit()"
             where, _ = _origin(e, fn)
             return Verdict(False, tr("check.raised", name=name, error=type(e).__name__ + (": " + msg if msg else ""),
                                      case=case.shown_label(), signature=ex.signature, where=where), name)
