@@ -82,12 +82,13 @@ class ExplorerFigure:
         from matplotlib.figure import Figure
         self.n, self.k, self.fontsize = n, k, fontsize
         if pyplot:
-            self.fig = plt.figure(figsize=(12, 8))
+            self.fig = plt.figure(figsize=(12, 7.2))
         else:
-            self.fig = Figure(figsize=(12, 8))
+            self.fig = Figure(figsize=(12, 7.2))
             FigureCanvasAgg(self.fig)
         fig = self.fig
-        gs = fig.add_gridspec(4, 2, width_ratios=[3, 1.3], height_ratios=[1, 1, 1, 1])
+        # Rows: final samples, reference, x_t, x0_hat; the strips' 8 slots make them shorter at the same width.
+        gs = fig.add_gridspec(4, 2, width_ratios=[3, 1.3], height_ratios=[1.2, 1.2, 0.8, 0.8])
         H, W = sample_hw
         self.axes = {}
         self.ims = {}
