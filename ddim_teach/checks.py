@@ -128,7 +128,7 @@ def toward_less_noise(alpha_bar_t: torch.Tensor, alpha_bar_prev: torch.Tensor, w
 
 def like(x, name: str = "x_t", **others) -> None:
     """x (called ``name``) is a floating-point tensor; every other given tensor has its shape (no silent
-    broadcasting)."""
+    broadcasting) and its dtype (no silent promotion of a float32 x to float64, as for a model's output)."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
         raise TypeError(f"{name} must be a floating-point tensor, got {got}")
@@ -139,6 +139,26 @@ def like(x, name: str = "x_t", **others) -> None:
             raise TypeError(f"{other} must be a tensor shaped like {name}, got {type(v).__name__}")
         if v.shape != x.shape:
             raise ValueError(f"{other} has shape {tuple(v.shape)}, {name} has {tuple(x.shape)}; they must match")
+        if v.dtype != x.dtype:
+            raise TypeError(f"{other} is {v.dtype}, {name} is {x.dtype}; they must have the same dtype "
+                            f"(convert one, e.g. {other}.to({name}.dtype))")
+
+
+def per_sample(a: torch.Tensor, x: torch.Tensor, name: str, x_name: str = "x_t") -> torch.Tensor:
+    """A checked alpha_bar (or sigma) ``a`` made to broadcast against x sample by sample. A number (0-dim) is
+    kept; a tensor of shape (B,), one per sample, becomes (B, 1, ...) whatever x's rank (never one per
+    feature); a tensor of x's rank must broadcast into x's shape. A tensor with dimensions takes x's dtype and
+    device (alpha_bar never changes the result's dtype). Anything else is refused."""
+    if a.dim() == 0:
+        return a
+    B = x.shape[0] if x.dim() else 0
+    if a.dim() == 1 and x.dim() > 1 and a.shape[0] == B:
+        return a.to(dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.dim() - 1)))
+    if a.dim() == x.dim() and all(n in (1, m) for n, m in zip(a.shape, x.shape)):
+        return a.to(dtype=x.dtype, device=x.device)
+    per = f"({B}, {', '.join(['1'] * (x.dim() - 1))})" if x.dim() > 1 else f"({B},)"
+    raise ValueError(f"{name} must be one number, one per sample of shape ({B},) or shaped {per} to broadcast "
+                     f"against {x_name}; got shape {tuple(a.shape)} for {x_name} of shape {tuple(x.shape)}")
 
 
 def batch(x, name: str = "x_T") -> None:

@@ -3,8 +3,10 @@
 Notation. ``alpha_bar`` is DDPM's ᾱ_t = prod_{s<=t} (1 - beta_s) (Ho et al. 2020), which the DDIM paper
 (Song et al. 2021) calls α_t. ``alpha_bar_t`` is the level a step starts from, ``alpha_bar_prev`` the less
 noisy level it goes to (the next entry of the timestep list; 1, the clean image, after the last one).
-An alpha_bar may be a number, a 0-dim tensor, or a tensor that broadcasts against x (one value per sample,
-shape (B, 1, 1, 1): :func:`per_sample`). Numbers become float64 0-dim tensors.
+An alpha_bar may be a number, a 0-dim tensor, or one value per sample: shape (B,) (applied along x's first
+dimension, whatever x's rank) or (B, 1, 1, 1) (:func:`per_sample`). Numbers become float64 0-dim tensors; a
+tensor with dimensions takes x's dtype. Tensors that enter a formula together (x_t and eps_hat, say) must have
+one dtype: float32 and float64 are not mixed silently.
 
 Contents, in the order a reader meets them in the course:
 
@@ -58,7 +60,7 @@ def per_sample(a: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def q_sample(x0: torch.Tensor, noise: torch.Tensor, alpha_bar) -> torch.Tensor:
     """x_t = sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) eps: a draw from q(x_t | x0) (DDPM eq. 4), with ``noise`` = eps."""
     checks.like(x0, "x0", noise=noise)
-    ab = checks.alpha_bar(alpha_bar, "alpha_bar")
+    ab = checks.per_sample(checks.alpha_bar(alpha_bar, "alpha_bar"), x0, "alpha_bar", "x0")
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
 
@@ -68,35 +70,35 @@ def predict_x0(x_t, eps_hat, alpha_bar_t) -> torch.Tensor:
 
     ᾱ_t must be > 0: at ᾱ = 0 (zero terminal SNR) eps_hat carries no information about x0."""
     checks.like(x_t, eps_hat=eps_hat)
-    ab = checks.alpha_bar(alpha_bar_t, "alpha_bar_t", allow_zero=False)
+    ab = checks.per_sample(checks.alpha_bar(alpha_bar_t, "alpha_bar_t", allow_zero=False), x_t, "alpha_bar_t")
     return (x_t - (1 - ab).sqrt() * eps_hat) / ab.sqrt()
 
 
 def eps_from_x0(x_t, x0_hat, alpha_bar_t) -> torch.Tensor:
     """eps_hat = (x_t - sqrt(ᾱ_t) x0_hat) / sqrt(1 - ᾱ_t): eq. 9 solved for eps (ᾱ_t < 1)."""
     checks.like(x_t, x0_hat=x0_hat)
-    ab = checks.alpha_bar(alpha_bar_t, "alpha_bar_t", allow_one=False)
+    ab = checks.per_sample(checks.alpha_bar(alpha_bar_t, "alpha_bar_t", allow_one=False), x_t, "alpha_bar_t")
     return (x_t - ab.sqrt() * x0_hat) / (1 - ab).sqrt()
 
 
 def v_from(x0, eps, alpha_bar) -> torch.Tensor:
     """v = sqrt(ᾱ_t) eps - sqrt(1 - ᾱ_t) x0  (Salimans & Ho 2022, "v-prediction")."""
     checks.like(x0, "x0", eps=eps)
-    ab = checks.alpha_bar(alpha_bar, "alpha_bar")
+    ab = checks.per_sample(checks.alpha_bar(alpha_bar, "alpha_bar"), x0, "alpha_bar", "x0")
     return ab.sqrt() * eps - (1 - ab).sqrt() * x0
 
 
 def x0_from_v(x_t, v, alpha_bar) -> torch.Tensor:
     """x0 = sqrt(ᾱ_t) x_t - sqrt(1 - ᾱ_t) v (defined at ᾱ = 0, zero terminal SNR)."""
     checks.like(x_t, v=v)
-    ab = checks.alpha_bar(alpha_bar, "alpha_bar")
+    ab = checks.per_sample(checks.alpha_bar(alpha_bar, "alpha_bar"), x_t, "alpha_bar")
     return ab.sqrt() * x_t - (1 - ab).sqrt() * v
 
 
 def eps_from_v(x_t, v, alpha_bar) -> torch.Tensor:
     """eps = sqrt(1 - ᾱ_t) x_t + sqrt(ᾱ_t) v."""
     checks.like(x_t, v=v)
-    ab = checks.alpha_bar(alpha_bar, "alpha_bar")
+    ab = checks.per_sample(checks.alpha_bar(alpha_bar, "alpha_bar"), x_t, "alpha_bar")
     return (1 - ab).sqrt() * x_t + ab.sqrt() * v
 
 
@@ -158,7 +160,9 @@ def ddim_mean(x0_hat, eps_hat, alpha_bar_prev, sigma) -> torch.Tensor:
     ("predicted x0" plus "direction pointing to x_t"). 1 - ᾱ_prev - sigma² below 0 counts as 0: rounding makes it
     -1e-17 at eta = 1; a sigma far above sqrt(1 - ᾱ_prev) (a variance passed as a std) is refused."""
     checks.like(x0_hat, "x0_hat", eps_hat=eps_hat)
-    abp = checks.alpha_bar(alpha_bar_prev, "alpha_bar_prev")
+    abp = checks.per_sample(checks.alpha_bar(alpha_bar_prev, "alpha_bar_prev"), x0_hat, "alpha_bar_prev", "x0_hat")
+    if isinstance(sigma, torch.Tensor):
+        sigma = checks.per_sample(sigma, x0_hat, "sigma", "x0_hat")
     if bool((torch.as_tensor(sigma) ** 2 > 1 - abp + 1e-9).any()):
         raise ValueError(f"sigma ({float(torch.as_tensor(sigma).max()):.4g}) exceeds sqrt(1 - alpha_bar_prev): no DDIM step "
                          "has that much noise (eq. 12 needs sigma^2 <= 1 - alpha_bar_prev; a variance given as a std?)")
@@ -176,12 +180,14 @@ def ode_sigma(alpha_bar) -> torch.Tensor:
 
 def to_ode(x: torch.Tensor, alpha_bar) -> torch.Tensor:
     """x̄ = x / sqrt(ᾱ)."""
-    return x / _ode_alpha_bar(alpha_bar).sqrt()
+    checks.like(x, "x")
+    return x / checks.per_sample(_ode_alpha_bar(alpha_bar), x, "alpha_bar", "x").sqrt()
 
 
 def from_ode(x_bar: torch.Tensor, alpha_bar) -> torch.Tensor:
     """x = sqrt(ᾱ) · x̄."""
-    return x_bar * _ode_alpha_bar(alpha_bar).sqrt()
+    checks.like(x_bar, "x_bar")
+    return x_bar * checks.per_sample(_ode_alpha_bar(alpha_bar), x_bar, "alpha_bar", "x_bar").sqrt()
 
 
 def half_log_snr(alpha_bar) -> torch.Tensor:

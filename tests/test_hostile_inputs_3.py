@@ -66,3 +66,42 @@ def test_an_exception_whose_str_fails_is_still_a_verdict():
 
     v = exercises.check("q_sample", q_weird)
     assert not v.ok and "Weird" in v.message
+
+
+# --- formulas: one alpha_bar per sample, and one dtype --------------------------------------------------------
+def test_a_batch_of_alpha_bars_applies_per_sample_not_per_feature():
+    got = formulas.predict_x0(torch.ones(2, 2), torch.zeros(2, 2), torch.tensor([0.25, 1.0]))
+    assert torch.equal(got, torch.tensor([[2.0, 2.0], [1.0, 1.0]]))
+    x, e = torch.randn(2, 1, 4, 4), torch.randn(2, 1, 4, 4)
+    ab = torch.tensor([0.3, 0.6])
+    assert torch.allclose(formulas.predict_x0(x, e, ab), formulas.predict_x0(x, e, ab.reshape(2, 1, 1, 1)))
+    assert torch.allclose(formulas.q_sample(x, e, ab)[1], formulas.q_sample(x[1:], e[1:], 0.6)[0])
+
+
+@pytest.mark.parametrize("x_shape, ab_shape", [((4, 2), (2,)), ((2, 1, 4, 4), (4,)), ((2, 1, 4, 4), (2, 1)),
+                                               ((1, 4), (3, 1)), ((2, 4), (2, 4, 1))])
+def test_an_alpha_bar_that_does_not_fit_the_batch_is_refused(x_shape, ab_shape):
+    x = torch.randn(x_shape)
+    with pytest.raises(ValueError, match=r"alpha_bar_t must be one number, one per sample .* got shape"):
+        formulas.predict_x0(x, torch.randn(x_shape), torch.full(ab_shape, 0.5))
+
+
+def test_alpha_bar_never_changes_the_output_dtype():
+    x = torch.randn(2, 3)
+    assert formulas.predict_x0(x, x, 0.5).dtype == torch.float32
+    assert formulas.predict_x0(x, x, torch.tensor([0.3, 0.6], dtype=torch.float64)).dtype == torch.float32
+    assert formulas.q_sample(x, x, torch.full((2, 1), 0.5, dtype=torch.float64)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, b: formulas.predict_x0(a, b, 0.5),
+    lambda a, b: formulas.q_sample(a, b, 0.5),
+    lambda a, b: formulas.eps_from_v(a, b, 0.5),
+    lambda a, b: formulas.ddim_mean(a, b, 0.5, 0.1),
+    lambda a, b: __import__("ddim_teach.guidance").guidance.cfg_eps(a, b, 1.0),
+    lambda a, b: __import__("ddim_teach.guidance").guidance.classifier_guided_eps(a, b, 0.5, 1.0),
+])
+def test_tensors_of_two_float_dtypes_are_refused(call):
+    a = torch.randn(3, 4)
+    with pytest.raises(TypeError, match=r"is torch.float64, .* is torch.float32; .*same dtype"):
+        call(a, a.double())
