@@ -20,6 +20,13 @@ def is_finite(x: torch.Tensor) -> bool:
     return x.device.type == "meta" or bool(torch.isfinite(x).all())
 
 
+def boolean(value, name: str) -> bool:
+    """A flag: True or False (a numpy bool too). A string such as 'no' is refused: it would count as True."""
+    if not isinstance(value, bool) and not (type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool")):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def one_of(value, name: str, choices) -> None:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import checks
 from ._infra.atomic import atomic_write
 from ._infra.download import fetch_verified
 from ._infra.hashing import bytes_sha256
@@ -155,6 +156,7 @@ def load_mnist(split: str = "train", source: str = "auto", download: bool = Fals
     _check_split(split)
     if not isinstance(source, str) or source not in ("auto", "idx", "bundled"):
         raise ValueError(f"source must be 'auto', 'idx' or 'bundled', got {source!r}")
+    download = checks.boolean(download, "download")
     folder = Path(folder) if folder else data_dir()
     if source != "bundled":
         if folder.exists() and not folder.is_dir():

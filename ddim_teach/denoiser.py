@@ -57,6 +57,8 @@ class Denoiser:
             raise ValueError(f"this model was trained with the {trained.name!r} schedule, T = {trained.T}; the schedule "
                              f"given is {schedule.name!r}, T = {schedule.T}. Sample with the schedule load_pretrained "
                              "returns")
+        clip_sample = checks.boolean(clip_sample, "clip_sample")
+        use_clipped_model_output = checks.boolean(use_clipped_model_output, "use_clipped_model_output")
         if use_clipped_model_output and not clip_sample:
             raise ValueError("use_clipped_model_output=True re-derives eps_hat from the clipped x0_hat; "
                              "it needs clip_sample=True")

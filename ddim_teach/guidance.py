@@ -117,12 +117,13 @@ class ClassifierFreeGuided(_Wrapped):
     def __init__(self, model, y, w: float, batched: bool = True):
         super().__init__(model, "model(x_t, t, y)")
         self.w = _check_scale(w, "w (Ho & Salimans' guidance weight; 0 = no guidance)", 0.0)
+        batched = checks.boolean(batched, "batched")
         n = getattr(model, "num_classes", None)
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ValueError("classifier-free guidance needs a conditional model (num_classes > 0), e.g. "
                              "load_pretrained(conditional=True); this one has none")
         self.null = n
-        self.y, self.batched, self.calls = y, bool(batched), 0
+        self.y, self.batched, self.calls = y, batched, 0
         yt = torch.as_tensor(y)
         checks.labels(yt, yt.numel() if yt.dim() == 1 else 1, n - 1)     # checked now, not at the first step
 

@@ -21,7 +21,7 @@ import contextlib
 from importlib import resources
 from pathlib import Path
 
-from . import schedules
+from . import checks, schedules
 from ._infra import checkpoint, cli
 from ._infra.atomic import check_writable, refuse_package_path
 from ._infra.hashing import file_sha256
@@ -96,6 +96,7 @@ def load_pretrained(path=None, *, conditional: bool = False):
 
     ``conditional=True``: the shipped class-conditional U-Net, model(x_t, t, y) with y in 0..9 and 10 for "no
     label" (fine-tuned from the unconditional one with label dropout, for classifier-free guidance)."""
+    conditional = checks.boolean(conditional, "conditional")
     if path is not None:
         if conditional:
             raise ValueError("give either path (a file of your own) or conditional=True (the shipped conditional "
@@ -108,6 +109,7 @@ def load_pretrained(path=None, *, conditional: bool = False):
 def training_history(path=None, *, conditional: bool = False) -> dict:
     """Step count, training settings and the loss curve ([step, mean loss over 50 steps]) of the shipped U-Net
     (``conditional=True``: of the shipped conditional one)."""
+    conditional = checks.boolean(conditional, "conditional")
     if path is not None and conditional:
         raise ValueError("give either path (a file of your own) or conditional=True (the shipped conditional U-Net), "
                          "not both")
@@ -133,6 +135,7 @@ def export_pretrained(train_ckpt, out, force: bool = False) -> Path:
     ``out`` must be named; an existing file is replaced only with ``force=True``, and nothing is ever
     written inside the installed package (the shipped weights stay as installed).
     """
+    force = checks.boolean(force, "force")
     if out is None or str(out) == "":
         raise ValueError("out must name the file to write, e.g. 'unet_ema.pt'")
     out = Path(out)

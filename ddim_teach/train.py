@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import data, schedules
+from . import checks, data, schedules
 from ._infra import atomic, checkpoint, cli
 from .elbo import l_simple
 from .unet import UNet, UNetConfig
@@ -144,6 +144,8 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     GPU kernels round differently).
     """
     _check_settings(steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup)
+    resume, force, progress = (checks.boolean(v, k) for k, v in (("resume", resume), ("force", force),
+                                                                 ("progress", progress)))
     if resume and force:
         raise ValueError("resume and force exclude each other: resume continues the checkpoint, force replaces it")
     out = Path(out)

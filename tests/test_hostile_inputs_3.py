@@ -105,3 +105,43 @@ def test_tensors_of_two_float_dtypes_are_refused(call):
     a = torch.randn(3, 4)
     with pytest.raises(TypeError, match=r"is torch.float64, .* is torch.float32; .*same dtype"):
         call(a, a.double())
+
+
+# --- flags must be real booleans: 'no' is truthy --------------------------------------------------------------
+def _orc():
+    from ddim_teach import oracles
+    return oracles.GaussianOracle(S, sample_shape=(4,))
+
+
+def _mix():
+    from ddim_teach import oracles
+    return oracles.GaussianMixtureOracle.default(S)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("clip_sample", lambda v: __import__("ddim_teach.denoiser").denoiser.Denoiser(_orc(), S, clip_sample=v)),
+    ("use_clipped_model_output", lambda v: __import__("ddim_teach.denoiser").denoiser.Denoiser(
+        _orc(), S, clip_sample=True, use_clipped_model_output=v)),
+    ("batched", lambda v: __import__("ddim_teach.guidance").guidance.ClassifierFreeGuided(_mix(), 1, 1.0, batched=v)),
+    ("conditional", lambda v: __import__("ddim_teach.pretrained").pretrained.load_pretrained(conditional=v)),
+    ("conditional", lambda v: __import__("ddim_teach.pretrained").pretrained.training_history(conditional=v)),
+    ("download", lambda v: __import__("ddim_teach.data").data.load_mnist("test", source="bundled", download=v)),
+    ("force", lambda v: __import__("ddim_teach.pretrained").pretrained.export_pretrained("nofile.pt", "out.pt",
+                                                                                           force=v)),
+])
+@pytest.mark.parametrize("bad", ["no", "yes", 1, None, 0.0])
+def test_a_flag_must_be_a_bool(name, call, bad):
+    with pytest.raises(TypeError, match=rf"{name} must be True or False, got {bad!r}"):
+        call(bad)
+
+
+@pytest.mark.parametrize("kw", ["resume", "force", "progress"])
+def test_train_flags_must_be_bools(kw, tmp_path):
+    from ddim_teach import train as T
+    with pytest.raises(TypeError, match=rf"{kw} must be True or False, got 'no'"):
+        T.train(steps=1, out=tmp_path / "x.pt", **{kw: "no"})
+
+
+def test_numpy_bools_are_bools():
+    from ddim_teach.denoiser import Denoiser
+    assert Denoiser(_orc(), S, clip_sample=np.bool_(True)).clip_sample is True
