@@ -150,7 +150,9 @@ class ClassifierGuided(_Wrapped):
 
     ``model(x, t)`` gives the unconditional eps_hat; ``log_p_y(x_t, t, y)`` the log probability of class y
     at noise level t, one number per image, differentiable in x_t (the mixture oracle's
-    :meth:`~ddim_teach.oracles.GaussianMixtureOracle.log_p_y` is exact)."""
+    :meth:`~ddim_teach.oracles.GaussianMixtureOracle.log_p_y` is exact). ``schedule`` gives the guidance term's
+    ᾱ_t; the wrapper declares it as its ``trained_schedule`` (as a loaded checkpoint does), so a sampler run with
+    another schedule is refused instead of guiding with the wrong ᾱ_t."""
 
     def __init__(self, model, log_p_y, y, s: float, schedule):
         super().__init__(model, "model(x_t, t)")
@@ -159,14 +161,28 @@ class ClassifierGuided(_Wrapped):
         if not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be a ddim_teach Schedule (the one the model was trained with), "
                             f"got {type(schedule).__name__}")
+        trained = getattr(self, "trained_schedule", None)     # the model's own, passed through by _Wrapped
+        if isinstance(trained, Schedule) and trained is not schedule and not torch.equal(trained.betas, schedule.betas):
+            raise ValueError(f"schedule: the model was trained with {trained.name!r}, T = {trained.T}, the schedule "
+                             f"given is {schedule.name!r}, T = {schedule.T}; give the model's schedule")
         self.log_p_y, self.y, self.schedule = log_p_y, y, schedule
+        self.trained_schedule = schedule
         self.s = _check_scale(s, "s (Dhariwal & Nichol's guidance scale; 1 = the conditional eps)", 0.0)
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         y = checks.labels(self.y, x_t.shape[0], device=x_t.device)
         with torch.enable_grad():
             x = x_t.detach().requires_grad_(True)
-            grad, = torch.autograd.grad(self.log_p_y(x, t, y).sum(), x)
+            log_p = self.log_p_y(x, t, y)
+            if not isinstance(log_p, torch.Tensor) or tuple(log_p.shape) != (x_t.shape[0],):
+                got = tuple(log_p.shape) if isinstance(log_p, torch.Tensor) else type(log_p).__name__
+                raise ValueError(f"log_p_y(x_t, t, y) must return one log-probability per image, shape "
+                                 f"({x_t.shape[0]},), got {got} (for a classifier's logits (B, K), take "
+                                 "log_softmax(logits)[range(B), y])")
+            if not log_p.requires_grad:
+                raise ValueError("log_p_y(x_t, t, y) must be differentiable in x_t: its output does not depend on "
+                                 "x_t through autograd (no .detach(), .item() or torch.no_grad() inside it)")
+            grad, = torch.autograd.grad(log_p.sum(), x)
         ab = self.schedule.alpha_bars[t.cpu()].reshape(-1, *[1] * (x_t.dim() - 1))  # one ᾱ_t per image
         ab = ab.to(x_t.device)
         return classifier_guided_eps(self.model(x_t, t), grad.detach(), ab, self.s)

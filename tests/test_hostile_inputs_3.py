@@ -145,3 +145,48 @@ def test_train_flags_must_be_bools(kw, tmp_path):
 def test_numpy_bools_are_bools():
     from ddim_teach.denoiser import Denoiser
     assert Denoiser(_orc(), S, clip_sample=np.bool_(True)).clip_sample is True
+
+
+# --- classifier guidance: one log-probability per image, and the sampler's schedule ----------------------------
+def _guided(log_p_y=None, schedule=S):
+    from ddim_teach.guidance import ClassifierGuided
+    mix = _mix()
+    return ClassifierGuided(mix, log_p_y or mix.log_p_y, 1, 1.0, schedule)
+
+
+@pytest.mark.parametrize("bad, shape", [
+    (lambda x, t, y: _mix().log_p_t(x, S.alpha_bar(t)), r"\(3, 3\)"),   # (B, K): every class, not class y
+    (lambda x, t, y: _mix().log_p_y(x, t, y).sum(), r"\(\)"),            # one number for the batch
+    (lambda x, t, y: _mix().log_p_y(x, t, y)[:, None], r"\(3, 1\)"),
+])
+def test_log_p_y_must_give_one_number_per_image(bad, shape):
+    from ddim_teach import samplers
+    with pytest.raises(ValueError, match=rf"log_p_y\(x_t, t, y\) must return one log-probability per image, "
+                                         rf"shape \(3,\), got {shape}"):
+        samplers.sample(_guided(bad), S, torch.randn(3, 2), steps=3, progress=False)
+
+
+def test_log_p_y_must_be_differentiable():
+    from ddim_teach import samplers
+    with pytest.raises(ValueError, match=r"log_p_y\(x_t, t, y\) must be differentiable in x_t"):
+        samplers.sample(_guided(lambda x, t, y: _mix().log_p_y(x.detach(), t, y)), S, torch.randn(3, 2), steps=3,
+                        progress=False)
+
+
+@pytest.mark.parametrize("other", [schedules.make_schedule("cosine", 1000), schedules.make_schedule("linear", 100)])
+def test_classifier_guidance_refuses_a_sampler_of_another_schedule(other):
+    from ddim_teach import samplers
+    with pytest.raises(ValueError, match=rf"trained with the '{other.name}' schedule, T = {other.T}; the schedule "
+                                         r"given is 'linear', T = 1000"):
+        samplers.sample(_guided(schedule=other), S, torch.randn(3, 2), steps=3, progress=False)
+    assert samplers.sample(_guided(schedule=other), other, torch.randn(3, 2), steps=3, progress=False,
+                           record_every=None).final.isfinite().all()
+
+
+def test_classifier_guidance_refuses_a_schedule_other_than_the_models():
+    from ddim_teach.guidance import ClassifierGuided
+    mix = _mix()
+    mix.trained_schedule = S
+    with pytest.raises(ValueError, match=r"schedule: the model was trained with 'linear', T = 1000, the schedule "
+                                         r"given is 'cosine', T = 1000"):
+        ClassifierGuided(mix, mix.log_p_y, 1, 1.0, schedules.make_schedule("cosine", 1000))
