@@ -33,10 +33,12 @@ def one_of(value, name: str, choices) -> None:
 
 
 def positive_int(value, name: str, low: int = 1, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+    """An integer >= low (and <= high): a Python or numpy integer, never a float such as 8.0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low \
+            or (high is not None and value > high):
         allowed = f"an integer in {low}..{high}" if high is not None else f"an integer >= {low}"
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return value
+    return int(value)
 
 
 def integer(value, name: str, low: int, high: int) -> int:

@@ -15,6 +15,7 @@ Weights and activations use the channels-last layout, which mkldnn runs ~15 % fa
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 
 import torch
@@ -35,6 +36,42 @@ class UNetConfig:
     groups: int = 8
     dropout: float = 0.0
     num_classes: int = 0  # 0: unconditional; else labels 0..num_classes-1, and num_classes means "no label"
+
+    def __post_init__(self):
+        """Refuse, at construction, a configuration that would build a zero-width network or one whose forward
+        pass fails (GroupNorm's groups, an image size the down/up path cannot bring back)."""
+        for name in ("in_channels", "image_size", "base_channels", "num_res_blocks", "groups"):
+            checks.positive_int(getattr(self, name), name)
+        for name, low in (("ch_mult", 1), ("attn_resolutions", 1)):
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or (name == "ch_mult" and len(v) == 0) \
+                    or any(isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < low for m in v):
+                what = "a non-empty list of integers >= 1 (one per level)" if name == "ch_mult" else \
+                    "a list of resolutions (integers >= 1) that carry self-attention"
+                raise ValueError(f"{name} must be {what}, got {v!r}")
+        checks.real(self.dropout, "dropout", 0.0, 1.0, lo_open=False)
+        if self.dropout == 1.0:
+            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, numbers.Integral) \
+                or self.num_classes < 0:
+            raise ValueError(f"num_classes must be a whole number >= 0 (0: unconditional), got {self.num_classes!r}")
+        chans = [self.base_channels * m for m in self.ch_mult]
+        if any(c % self.groups for c in chans):
+            ok = [g for g in range(1, min(chans) + 1) if all(c % g == 0 for c in chans)]
+            raise ValueError(f"groups ({self.groups}) must divide the channel count of every level, base_channels × "
+                             f"ch_mult = {chans}; allowed: {', '.join(map(str, ok))}")
+        levels = len(self.ch_mult) - 1
+        if self.image_size % 2 ** levels:
+            down = [self.image_size]
+            for _ in range(levels):
+                down.append(-(-down[-1] // 2))
+            path = " -> ".join(map(str, down + [down[-1] * 2]))
+            raise ValueError(f"image_size {self.image_size} cannot go down {levels} levels and back up ({path}): it "
+                             f"must be a multiple of {2 ** levels} = 2^(len(ch_mult) - 1)")
+        visited = [self.image_size // 2 ** k for k in range(levels + 1)]
+        if any(r not in visited for r in self.attn_resolutions):
+            raise ValueError(f"attn_resolutions must be resolutions the U-Net visits, {visited}, got "
+                             f"{self.attn_resolutions!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -117,9 +154,7 @@ class UNet(nn.Module):
         self.sample_shape = (cfg.in_channels, cfg.image_size, cfg.image_size)
         self.time_mlp = nn.Sequential(nn.Linear(cfg.base_channels, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
         self.conv_in = nn.Conv2d(cfg.in_channels, chans[0], 3, padding=1)
-        if isinstance(cfg.num_classes, bool) or not isinstance(cfg.num_classes, int) or cfg.num_classes < 0:
-            raise ValueError(f"num_classes must be a whole number >= 0 (0: unconditional), got {cfg.num_classes!r}")
-        self.num_classes = cfg.num_classes
+        self.num_classes = int(cfg.num_classes)
         if cfg.num_classes:
             self.class_emb = nn.Embedding(cfg.num_classes + 1, tdim)  # the last row: "no label"
             nn.init.zeros_(self.class_emb.weight)

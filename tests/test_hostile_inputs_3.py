@@ -190,3 +190,34 @@ def test_classifier_guidance_refuses_a_schedule_other_than_the_models():
     with pytest.raises(ValueError, match=r"schedule: the model was trained with 'linear', T = 1000, the schedule "
                                          r"given is 'cosine', T = 1000"):
         ClassifierGuided(mix, mix.log_p_y, 1, 1.0, schedules.make_schedule("cosine", 1000))
+
+
+# --- the U-Net's configuration --------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw, match", [
+    (dict(base_channels=0), r"base_channels must be an integer >= 1, got 0"),
+    (dict(base_channels=-8), r"base_channels must be an integer >= 1, got -8"),
+    (dict(in_channels=0), r"in_channels must be an integer >= 1, got 0"),
+    (dict(image_size=0), r"image_size must be an integer >= 1, got 0"),
+    (dict(num_res_blocks=0), r"num_res_blocks must be an integer >= 1, got 0"),
+    (dict(base_channels=8.0), r"base_channels must be an integer >= 1, got 8.0"),
+    (dict(ch_mult=()), r"ch_mult must be a non-empty list of integers >= 1 \(one per level\), got \(\)"),
+    (dict(ch_mult=(1, 0)), r"ch_mult must be a non-empty list of integers >= 1 \(one per level\), got \(1, 0\)"),
+    (dict(groups=0), r"groups must be an integer >= 1, got 0"),
+    (dict(groups=5), r"groups \(5\) must divide the channel count of every level, base_channels × ch_mult = "
+                     r"\[24, 48, 96\]; allowed: 1, 2, 3, 4, 6, 8, 12, 24"),
+    (dict(dropout=1.0), r"dropout must be a number in \[0, 1\), got 1.0"),
+    (dict(image_size=30), r"image_size 30 cannot go down 2 levels and back up \(30 -> 15 -> 8 -> 16\): it must be a "
+                          r"multiple of 4 = 2\^\(len\(ch_mult\) - 1\)"),
+    (dict(attn_resolutions=(8,)), r"attn_resolutions must be resolutions the U-Net visits, \[28, 14, 7\], got \(8,\)"),
+    (dict(num_classes=-1), r"num_classes must be a whole number >= 0"),
+])
+def test_a_unet_config_that_cannot_build_a_working_unet_is_refused(kw, match):
+    from ddim_teach.unet import UNetConfig
+    with pytest.raises(ValueError, match=match):
+        UNetConfig(**kw)
+
+
+def test_a_valid_unusual_unet_config_builds_and_runs():
+    from ddim_teach.unet import UNet, UNetConfig
+    net = UNet(UNetConfig(image_size=32, base_channels=8, ch_mult=[1, 2, 2, 4], attn_resolutions=[4], groups=4))
+    assert net(torch.randn(1, 1, 32, 32), 5).shape == (1, 1, 32, 32)
