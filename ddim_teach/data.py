@@ -125,6 +125,9 @@ def _load_idx_split(folder: Path, split: str):
         if a.dtype != np.uint8:
             raise DataError(f"{p}: holds {a.dtype} values; MNIST IDX files hold uint8 (pixels 0..255, labels 0..9). "
                             "Convert the file explicitly if that is what you mean")
+    if len(images) == 0:
+        raise DataError(f"{paths[0]} holds 0 images; an MNIST split needs at least one (the full {split} split has "
+                        f"{60000 if split == 'train' else 10000:,}). Replace the files, or use source='bundled'")
     if labels.size and labels.max() > 9:
         raise DataError(f"{paths[1]}: labels must be digits 0..9, found {int(labels.max())}")
     return images, labels
@@ -187,5 +190,13 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """Inverse of :func:`to_tensor`, clipping to [-1, 1]."""
+    """Inverse of :func:`to_tensor`, clipping to [-1, 1]. NaN or inf is refused (it would become a black or white
+    pixel that looks like an image)."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"x must be a floating-point tensor of images in [-1, 1], got {got}")
+    if not checks.is_finite(x):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"x contains NaN or inf ({bad} of {x.numel()} values); to_uint8 would show them as black or "
+                         "white pixels")
     return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).squeeze(1).cpu().numpy()

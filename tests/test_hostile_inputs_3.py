@@ -221,3 +221,23 @@ def test_a_valid_unusual_unet_config_builds_and_runs():
     from ddim_teach.unet import UNet, UNetConfig
     net = UNet(UNetConfig(image_size=32, base_channels=8, ch_mult=[1, 2, 2, 4], attn_resolutions=[4], groups=4))
     assert net(torch.randn(1, 1, 32, 32), 5).shape == (1, 1, 32, 32)
+
+
+# --- data -----------------------------------------------------------------------------------------------------
+def test_an_idx_split_with_no_images_is_refused(tmp_path):
+    from ddim_teach import data
+    data.write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    data.write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros((0,), np.uint8))
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte holds 0 images; an MNIST split needs at least "
+                                             r"one \(the full train split has 60,000\)"):
+        data.load_mnist("train", source="idx", folder=tmp_path)
+
+
+@pytest.mark.parametrize("v", [float("nan"), float("inf")])
+def test_to_uint8_refuses_nan_and_inf(v):
+    from ddim_teach import data
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 3, 4] = v
+    with pytest.raises(ValueError, match=r"x contains NaN or inf \(1 of 784 values\); to_uint8 would show them as "
+                                         r"black or white pixels"):
+        data.to_uint8(x)
