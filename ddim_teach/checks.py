@@ -56,6 +56,19 @@ def real(value, name: str, lo: float, hi: float, lo_open: bool = True) -> float:
     return float(value)
 
 
+def numbers_tensor(value, name: str, what: str = "") -> torch.Tensor:
+    """A number, a list of numbers or a real tensor, as a float64 tensor (``what`` says what it means, e.g.
+    " (the data's mean)"). A string, None or a complex number is a TypeError."""
+    if isinstance(value, (str, bytes)) or value is None or \
+            (isinstance(value, torch.Tensor) and (value.dtype == torch.bool or value.is_complex())):
+        raise TypeError(f"{name} must be a number or a tensor of numbers{what}, got {type(value).__name__}")
+    try:
+        t = torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TypeError(f"{name} must be a number or a tensor of numbers{what}, got {type(value).__name__}") from e
+    return t
+
+
 def labels(y, batch: int, high: int | None = None, device=None, meaning: str = "", item: str = "image") -> torch.Tensor:
     """Class labels as a LongTensor (batch,): one integer label (used for every item) or one per item, each in
     0..high (no upper bound for ``high`` None). Floats and bools are refused, never rounded to a class."""

@@ -10,6 +10,7 @@ also predict x0 or v (``prediction_type``), exactly, even at alpha_bar = 0 (zero
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -32,13 +33,22 @@ class GaussianOracle:
                  prediction_type: str = "epsilon"):
         if not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
-        if isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0 or not math.isfinite(s):
-            raise ValueError(f"s must be a positive number, got {s!r}")
+        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not s > 0 or not math.isfinite(s):
+            raise ValueError(f"s must be a positive finite number (the data's standard deviation), got {s!r}")
         checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)
-        self.schedule, self.mu, self.s = schedule, torch.as_tensor(mu, dtype=torch.float64), float(s)
+        mu = checks.numbers_tensor(mu, "mu", " (the data's mean)")
+        if not bool(torch.isfinite(mu).all()):
+            raise ValueError(f"mu must be finite numbers (the data's mean), got "
+                             f"{mu.item() if mu.dim() == 0 else mu.flatten()[:6].tolist()}")
+        self.schedule, self.mu, self.s = schedule, mu, float(s)
         self.prediction_type = prediction_type
         if sample_shape is not None:
-            self.sample_shape = tuple(sample_shape)
+            if isinstance(sample_shape, (str, bytes)) or not hasattr(sample_shape, "__iter__") or \
+                    any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in sample_shape):
+                raise TypeError(f"sample_shape must be a tuple of sizes, e.g. (4,) or (1, 28, 28), got {sample_shape!r}")
+            if any(n < 1 for n in sample_shape):
+                raise ValueError(f"sample_shape must hold positive sizes, got {tuple(sample_shape)!r}")
+            self.sample_shape = tuple(int(n) for n in sample_shape)
 
     def _ab(self, x_t, t):
         return formulas.per_sample(self.schedule.alpha_bar(t), x_t.double())  # float64, one per sample
@@ -88,18 +98,23 @@ class GaussianMixtureOracle:
         if not isinstance(schedule, Schedule):
             raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
         self.schedule = schedule
-        self.means = torch.as_tensor(means, dtype=torch.float64)
+        self.means = checks.numbers_tensor(means, "means", ", shape (K, d): one row per component")
         if self.means.dim() != 2 or self.means.numel() == 0:
             raise ValueError(f"means must have shape (K, d), one row per component, got {tuple(self.means.shape)}")
+        if not bool(torch.isfinite(self.means).all()):
+            row = int((~torch.isfinite(self.means)).any(1).nonzero()[0])
+            raise ValueError(f"means must be finite, got a NaN or inf in row {row}: {self.means[row].tolist()}")
         K, d = self.means.shape
-        stds = torch.as_tensor(stds, dtype=torch.float64)
-        w = torch.ones(K, dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
+        stds = checks.numbers_tensor(stds, "stds", " (one per component, or one for all)")
+        w = torch.ones(K, dtype=torch.float64) if weights is None else \
+            checks.numbers_tensor(weights, "weights", " (one per component)")
         if stds.numel() not in (1, K) or w.shape != (K,):
             raise ValueError(f"stds must be one number or K = {K} numbers, and weights K numbers; "
                              f"got {tuple(stds.shape)} and {tuple(w.shape)}")
         self.stds = stds.reshape(-1).expand(K).clone()
-        if not bool((w > 0).all()) or not bool((self.stds > 0).all()):
-            raise ValueError("weights and stds must be positive")
+        for name, v in (("stds", stds.reshape(-1)), ("weights", w)):
+            if not bool(((v > 0) & torch.isfinite(v)).all()):
+                raise ValueError(f"{name} must be positive and finite, got {v.tolist()[:6]}")
         self.weights = w / w.sum()
         self.sample_shape = (d,)
 

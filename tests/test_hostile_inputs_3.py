@@ -241,3 +241,45 @@ def test_to_uint8_refuses_nan_and_inf(v):
     with pytest.raises(ValueError, match=r"x contains NaN or inf \(1 of 784 values\); to_uint8 would show them as "
                                          r"black or white pixels"):
         data.to_uint8(x)
+
+
+# --- the exact oracles' parameters ----------------------------------------------------------------------------
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(mu=NAN), ValueError, r"mu must be finite numbers \(the data's mean\), got nan"),
+    (dict(mu=[0.0, INF]), ValueError, r"mu must be finite numbers \(the data's mean\), got \[0.0, inf\]"),
+    (dict(mu="zero"), TypeError, r"mu must be a number or a tensor of numbers \(the data's mean\), got str"),
+    (dict(s=INF), ValueError, r"s must be a positive finite number \(the data's standard deviation\), got inf"),
+    (dict(s=NAN), ValueError, r"s must be a positive finite number"),
+    (dict(s=0.0), ValueError, r"s must be a positive finite number"),
+    (dict(sample_shape=4), TypeError, r"sample_shape must be a tuple of sizes, e.g. \(4,\) or \(1, 28, 28\), got 4"),
+    (dict(sample_shape=(0, 2)), ValueError, r"sample_shape must hold positive sizes, got \(0, 2\)"),
+])
+def test_gaussian_oracle_parameters(kw, exc, match):
+    from ddim_teach import oracles
+    with pytest.raises(exc, match=match):
+        oracles.GaussianOracle(S, **kw)
+
+
+def test_gaussian_oracle_accepts_numpy_numbers():
+    from ddim_teach import oracles
+    o = oracles.GaussianOracle(S, mu=np.float32(0.5), s=np.float32(0.5), sample_shape=(np.int64(2),))
+    assert o.s == 0.5 and o.sample_shape == (2,)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    (([[NAN, 0.0]], [1.0]), ValueError, r"means must be finite, got a NaN or inf in row 0"),
+    (([[0.0, 0.0]], [INF]), ValueError, r"stds must be positive and finite, got \[inf\]"),
+    (([[0.0, 0.0]], [0.0]), ValueError, r"stds must be positive and finite, got \[0.0\]"),
+    (([[0.0, 0.0]], [NAN]), ValueError, r"stds must be positive and finite, got \[nan\]"),
+    (([[0.0, 0.0], [1.0, 1.0]], [1.0], [INF, 1.0]), ValueError, r"weights must be positive and finite, got \[inf, 1.0\]"),
+    (([[0.0, 0.0], [1.0, 1.0]], [1.0], [-1.0, 2.0]), ValueError, r"weights must be positive and finite, got \[-1.0, 2.0\]"),
+    (([[0.0, 0.0], [1.0, 1.0]], [1.0], [NAN, 1.0]), ValueError, r"weights must be positive and finite, got \[nan, 1.0\]"),
+    ((["ab"], [1.0]), TypeError, r"means must be a number or a tensor of numbers, shape \(K, d\).*got list"),
+])
+def test_mixture_oracle_parameters(args, exc, match):
+    from ddim_teach import oracles
+    with pytest.raises(exc, match=match):
+        oracles.GaussianMixtureOracle(S, *args)
