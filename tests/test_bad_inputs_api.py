@@ -213,7 +213,7 @@ CASES = [
     ("velocity: model returns a tuple", lambda: ode.velocity(_returns(lambda x: (x,)), X, 400), TypeError,
      r"got tuple"),
     # --- oracles ---
-    ("GaussianOracle s a string", lambda: oracles.GaussianOracle(S, s="1"), ValueError, r"s must be a positive number"),
+    ("GaussianOracle s a string", lambda: oracles.GaussianOracle(S, s="1"), ValueError, r"s must be a positive finite number"),
     ("GaussianOracle prediction_type", lambda: oracles.GaussianOracle(S, prediction_type="x0"), ValueError,
      r"prediction_type must be one of"),
     ("GaussianMixtureOracle 1-D means", lambda: oracles.GaussianMixtureOracle(S, [0.0, 1.0], 0.5), ValueError,
