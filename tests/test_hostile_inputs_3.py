@@ -283,3 +283,34 @@ def test_mixture_oracle_parameters(args, exc, match):
     from ddim_teach import oracles
     with pytest.raises(exc, match=match):
         oracles.GaussianMixtureOracle(S, *args)
+
+
+# --- the guidance explorer ------------------------------------------------------------------------------------
+class _FakeCond:
+    num_classes = 10
+    sample_shape = (1, 28, 28)
+
+    def __call__(self, x, t, y):
+        return torch.zeros_like(x)
+
+
+def test_guidance_explorer_refuses_w_with_more_than_two_decimals():
+    from ddim_teach.explorer.guided import GuidanceExplorer
+    gx = GuidanceExplorer(_FakeCond(), S, n=1, steps=2)
+    with pytest.raises(ValueError, match=r"w is kept to 2 decimals in the explorer, got 1.234; round it \(e.g. 1.23\)"):
+        gx(3, 1.234, 0)
+    assert gx.key(3, 1.5000000001, 0)[1] == 1.5          # a slider's rounding noise is one setting
+    assert gx.key(3, np.float32(0.35), 0)[1] == 0.35     # a float32 slider value too
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(cache_size="x"), ValueError, r"cache_size must be an integer in 1..100000, got 'x'"),
+    (dict(cache_size=0), ValueError, r"cache_size must be an integer in 1..100000, got 0"),
+    (dict(schedule="linear"), TypeError, r"schedule must be a ddim_teach Schedule .*got str"),
+])
+def test_guidance_explorer_constructor_arguments(kw, exc, match):
+    from ddim_teach.explorer.guided import GuidanceExplorer
+    args = dict(model=_FakeCond(), schedule=S, n=1, steps=2)
+    args.update(kw)
+    with pytest.raises(exc, match=match):
+        GuidanceExplorer(**args)

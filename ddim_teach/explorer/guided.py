@@ -16,6 +16,7 @@ import torch
 
 from .. import checks, i18n, metrics, samplers
 from ..guidance import ClassifierFreeGuided
+from ..schedules import Schedule
 
 MAX_W = 10.0
 
@@ -25,11 +26,16 @@ class GuidanceExplorer:
 
     ``model`` is a conditional U-Net (``load_pretrained(conditional=True)``); ``clf`` the shipped classifier
     (``load_classifier()``), or None to leave ``p_digit`` out. DDIM η = 0, ``steps`` trailing steps, ``n``
-    samples from the seed's x_T; w is kept to 2 decimals, so a slider's 1.5000000001 and 1.5 are one setting."""
+    samples from the seed's x_T; w is kept to 2 decimals, so a slider's 1.5000000001 and 1.5 are one setting; a w
+    with more decimals than that is refused rather than shown as its neighbour (as the main explorer does for η)."""
 
     def __init__(self, model, schedule, clf=None, n: int = 6, steps: int = 20, cache_size: int = 128):
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be a ddim_teach Schedule (the one load_pretrained returns), "
+                            f"got {type(schedule).__name__}")
         checks.integer(n, "n (samples shown)", 1, 32)
         checks.integer(steps, "steps", 1, schedule.T)
+        checks.integer(cache_size, "cache_size", 1, 100_000)
         self.model, self.schedule, self.clf, self.n, self.steps = model, schedule, clf, n, steps
         self._cache: OrderedDict = OrderedDict()
         self.cache_size, self.calls = cache_size, 0
@@ -38,7 +44,9 @@ class GuidanceExplorer:
         digit = checks.integer(digit, "digit", 0, 9)
         w = checks.real(w, "w (Ho & Salimans' guidance weight)", 0.0, MAX_W, lo_open=False)
         seed = checks.integer(seed, "seed", 0, 2 ** 62)
-        return digit, round(float(w), 2), seed
+        if abs(w - round(w, 2)) > 1e-6:   # 1e-6, not less: a float32 slider's 0.35 is 0.3499999940…
+            raise ValueError(f"w is kept to 2 decimals in the explorer, got {w!r}; round it (e.g. {round(w, 2)})")
+        return digit, round(w, 2), seed
 
     def __call__(self, digit: int = 0, w: float = 0.0, seed: int = 0) -> dict:
         key = self.key(digit, w, seed)
