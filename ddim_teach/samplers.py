@@ -508,6 +508,44 @@ def ddim_invert(model, schedule: Schedule, x0: torch.Tensor, steps=None, spacing
                      xs=torch.stack([x0, *xs]) if record else None)
 
 
+@dataclass(eq=False)
+class InversionShortfall:
+    """:func:`inversion_shortfall`'s answer: ``timesteps`` in the order visited (ascending), ``spread`` the data's
+    spread after each step, ``rho`` each step's ratio of spreads (the first step's from the clean image, spread s),
+    ``norm_ratio`` the estimated |x_T| over the exact flow's."""
+    timesteps: torch.Tensor
+    spread: torch.Tensor
+    rho: torch.Tensor
+    norm_ratio: float
+
+
+def inversion_shortfall(schedule: Schedule, data_std: float, steps=None, spacing=None) -> InversionShortfall:
+    """Why DDIM inversion (:func:`ddim_invert`, same ``steps`` and ``spacing``) gives short codes for data N(0, s² I),
+    s = ``data_std``, with the exact eps_hat (:class:`~ddim_teach.oracles.GaussianOracle`).
+
+    At level t the noised data have spread (std per dimension) sqrt(ᾱ_t s² + 1 - ᾱ_t); it is s at the clean image
+    and 1 at pure noise. A step from level a up to level b hands the model the x of level a at timestep b. The exact
+    eps_hat there is sqrt(1 - ᾱ_b) x / spread_b², so fed the exact flow's point of level a, it comes out as::
+
+        rho = spread_a / spread_b
+
+    times the exact flow's eps_hat at b. Where the noise dominates the data and ᾱ ≈ 1 (s << σ << 1, σ the ODE's
+    sqrt(1 - ᾱ) / sqrt(ᾱ)), x0_hat then keeps 1 - rho of x and the step ends at rho (2 - rho) times the exact point,
+    so the code's norm over the exact flow's is about::
+
+        norm_ratio = prod over the steps of rho (2 - rho)
+
+    An estimate: where σ is near s, or ᾱ well below 1, a step's factor differs (the first step from the clean image
+    can overshoot). rho is near 1 where σ << s (the data dominate) and where σ >> 1 (the spread is already about 1):
+    it is the steps between σ ≈ s and σ ≈ 1 that lose the norm, and there rho ≈ σ_a / σ_b."""
+    s = checks.real(data_std, "data_std", 0.0, 1e6)
+    ts = resolve_timesteps(schedule, steps, spacing).flip(0)          # ascending, the order visited
+    alpha_bars = schedule.alpha_bars[ts].double()
+    spread = (alpha_bars * s ** 2 + 1 - alpha_bars).sqrt()
+    rho = torch.cat([spread.new_tensor([s]), spread[:-1]]) / spread
+    return InversionShortfall(timesteps=ts, spread=spread, rho=rho, norm_ratio=float((rho * (2 - rho)).prod()))
+
+
 def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha) -> torch.Tensor:
     """Spherical interpolation between two noise tensors, per batch element (Shoemake 1985).
 
