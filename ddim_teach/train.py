@@ -155,6 +155,10 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
         raise ValueError(f"config must be a UNetConfig, got {type(config).__name__}")
     device = _check_device(device)
     conditional = bool(config.num_classes)
+    if labels is not None and not conditional:
+        raise ValueError("labels are for a conditional model, and this config has num_classes = 0 (unconditional): "
+                         "train with config=UNetConfig(num_classes=10) (--conditional on the command line), or leave "
+                         "labels out")
     if isinstance(p_uncond, bool) or not isinstance(p_uncond, (int, float)) or not 0 <= p_uncond < 1:
         raise ValueError(f"p_uncond must be a probability in [0, 1) (0.1-0.2 is usual), got {p_uncond!r}")
     if conditional and p_uncond == 0:

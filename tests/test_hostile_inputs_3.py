@@ -314,3 +314,13 @@ def test_guidance_explorer_constructor_arguments(kw, exc, match):
     args.update(kw)
     with pytest.raises(exc, match=match):
         GuidanceExplorer(**args)
+
+
+# --- train() --------------------------------------------------------------------------------------------------
+def test_train_refuses_labels_for_an_unconditional_model(tmp_path):
+    from ddim_teach import train as T
+    imgs = np.zeros((10, 28, 28), np.uint8)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"labels are for a conditional model.*num_classes = 0.*--conditional"):
+        T.train(steps=1, batch_size=4, out=tmp_path / "u.pt", images=imgs, labels=np.arange(10), progress=False)
+    assert time.perf_counter() - t0 < 5 and not (tmp_path / "u.pt").exists()
