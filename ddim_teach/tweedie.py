@@ -85,8 +85,8 @@ def x0_error_gain(alpha_bar_t, prediction_type: str = "epsilon") -> torch.Tensor
 
 
 class EmpiricalPosterior(NamedTuple):
-    """:func:`empirical_posterior_x0`'s answer: ``mean`` E[x0 | x_t] shaped like x_t (float64), ``weights``
-    (B, N) the posterior probability of each data image (rows sum to 1), ``ess`` (B,) the effective number of
+    """:func:`empirical_posterior_x0`'s answer: ``mean`` E[x0 | x_t] shaped like x_t, in its dtype; ``weights``
+    (B, N, float64) the posterior probability of each data image (rows sum to 1), ``ess`` (B,) the effective number of
     images that share the weight, 1 / sum_i w_i^2 (N when all weigh the same, 1 when one image takes it all)."""
     mean: torch.Tensor
     weights: torch.Tensor
@@ -103,6 +103,7 @@ def empirical_posterior_x0(x_t: torch.Tensor, alpha_bar_t, data: torch.Tensor) -
     images share the weight (large ``ess``): at high noise. At low noise it collapses onto the nearest data
     image (memorisation). The weights are a softmax of the log-likelihoods in float64 (log-sum-exp), with the
     term |x_t|^2, common to all i, left out; ``data`` images have x_t's shape without its batch dimension.
+    The mean is computed in float64 and returned in x_t's dtype.
     """
     ab = _ab(alpha_bar_t)
     checks.batch(x_t, "x_t")
@@ -116,12 +117,12 @@ def empirical_posterior_x0(x_t: torch.Tensor, alpha_bar_t, data: torch.Tensor) -
     # log N(x_t; sqrt(ab) x0_i, (1 - ab) I) = -(|x_t|^2 - 2 sqrt(ab) x_t.x0_i + ab |x0_i|^2) / (2 (1 - ab)) + const
     logits = (ab.sqrt() * (x @ d.T) - 0.5 * ab * (d * d).sum(1)) / (1 - ab)
     w = torch.softmax(logits, dim=1)
-    return EmpiricalPosterior((w @ d).view(x_t.shape), w, 1 / (w * w).sum(1))
+    return EmpiricalPosterior((w @ d).view(x_t.shape).to(x_t.dtype), w, 1 / (w * w).sum(1))
 
 
 class X0ErrorSplit(NamedTuple):
     """:func:`x0_error_split`'s answer, each shaped like x0: ``blur`` = x0 - E[x0 | x_t], ``speckle`` =
-    x0_hat - E[x0 | x_t], so x0_hat - x0 = speckle - blur."""
+    x0_hat - E[x0 | x_t], so x0_hat - x0 = speckle - blur. All three inputs share one shape and dtype."""
     blur: torch.Tensor
     speckle: torch.Tensor
 
@@ -137,5 +138,4 @@ def x0_error_split(x0: torch.Tensor, x0_hat: torch.Tensor, posterior_mean: torch
     E|x0_hat - x0|^2 = E|speckle|^2 + E|blur|^2.
     """
     checks.like(x0, "x0", x0_hat=x0_hat, posterior_mean=posterior_mean)
-    pm = posterior_mean.to(torch.promote_types(x0.dtype, posterior_mean.dtype))
-    return X0ErrorSplit(x0 - pm, x0_hat - pm)
+    return X0ErrorSplit(x0 - posterior_mean, x0_hat - posterior_mean)
