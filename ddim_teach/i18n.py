@@ -457,9 +457,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "(1 − ᾱ_prev)/(1 − ᾱ_t) 上漏了平方根"},
     "mistake.missing_sqrt_ratio.hint": {"en": "eq. 16 takes the square root of both factors", "zh": "式 16 对两个因子都开平方"},
     "mistake.ddim_sigma_alpha_for_alpha_bar.label": {
-        "en": "σ_t = η·√(1 − ᾱ_prev), the widely copied shortcut (also what DDPM's one-step α_t = ᾱ_t/ᾱ_prev in "
-              "place of ᾱ_t gives)",
-        "zh": "σ_t = η·√(1 − ᾱ_prev)，流传很广的简写（把 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev 当作 ᾱ_t 代入，得到的也是它）"},
+        "en": "σ_t = η·√(1 − ᾱ_prev), a shortcut that drops eq. 16's first factor (also what DDPM's one-step "
+              "α_t = ᾱ_t/ᾱ_prev in place of ᾱ_t gives)",
+        "zh": "σ_t = η·√(1 − ᾱ_prev)，丢掉了式 16 第一个因子的简写（把 DDPM 的单步 α_t = ᾱ_t/ᾱ_prev 当作 ᾱ_t 代入，得到的也是它）"},
     "mistake.ddim_sigma_alpha_for_alpha_bar.hint": {
         "en": "eq. 16 has two factors, √((1 − ᾱ_prev)/(1 − ᾱ_t)) and √(1 − ᾱ_t/ᾱ_prev), with the DDIM paper's α = DDPM's "
               "cumulative ᾱ; √(1 − ᾱ_prev) is the whole noise level of x_prev, not the part a step adds",
@@ -501,8 +501,8 @@ STRINGS: dict[str, dict[str, str]] = {
               "one-step ratio.",
         "zh": "x̂₀ 来自 x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε，其中是累积的 ᾱ_t（DDIM 论文中的 α_t），而不是单步的比值。"},
     "mistake.noise_scale_tutorial.label": {
-        "en": "the noise added at the wrong scale, η·√(1 − ᾱ_prev)·z (as a widely copied tutorial writes it)",
-        "zh": "噪声加的尺度不对：η·√(1 − ᾱ_prev)·z（一篇流传很广的教程就是这么写的）"},
+        "en": "the noise added at the wrong scale, η·√(1 − ᾱ_prev)·z, with that scale also in the direction term",
+        "zh": "噪声加的尺度不对：η·√(1 − ᾱ_prev)·z，方向项里也用了这个尺度"},
     "mistake.noise_scale_tutorial.hint": {
         "en": "the fresh noise is σ_t z, with σ_t from eq. 16; √(1 − ᾱ_prev) is the whole noise level of x_prev, not "
               "the part the step adds.",

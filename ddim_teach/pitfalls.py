@@ -96,7 +96,7 @@ def noise_dropped(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None
 
 def noise_at_full_level(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None, **kw):
     """Bug: the fresh noise is added as ``eta * sqrt(1 - alpha_bar_prev) * z`` while the direction term keeps σ_t
-    of eq. 16 (half of the tutorial's slip, :func:`mystery_step`, which uses that scale in both terms). The same
+    of eq. 16 (half of :func:`mystery_step`'s slip, which uses that scale in both terms). The same
     as the correct step at η = 0 and at the last step (ᾱ_prev = 1); otherwise far too much noise."""
     x_prev, x0_hat = ddim_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta, None, **kw)
     if noise is not None and eta > 0:
@@ -118,10 +118,10 @@ def missing_sqrt_noise(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise
 
 # --- the two mystery steps of exercises 8.1 and 8.2 ----------------------------------------------------------------
 # Notebook 8 prints their source as puzzles, so their names and docstrings do not give the bug away. In the
-# catalogue they are noise_scale_tutorial (the noise scale of a widely copied tutorial, σ_t = η √(1 − ᾱ_prev), used in
+# catalogue they are noise_scale_tutorial (the shortcut σ_t = η √(1 − ᾱ_prev), which drops eq. 16's first factor, used in
 # the direction term and the noise alike) and x0_over_alpha_bar (x̂₀ divided by ᾱ_t instead of √ᾱ_t).
 def mystery_step(x_t, eps_hat, alpha_bar_t, alpha_bar_prev, eta=0.0, noise=None):
-    """A DDIM step as a widely copied tutorial writes it. Returns (x_prev, x0_hat). One line is wrong."""
+    """A DDIM step, written compactly. Returns (x_prev, x0_hat). One line is wrong."""
     x0_hat = (x_t - (1 - alpha_bar_t).sqrt() * eps_hat) / alpha_bar_t.sqrt()
     sigma = eta * (1 - alpha_bar_prev).sqrt()
     x_prev = alpha_bar_prev.sqrt() * x0_hat + (1 - alpha_bar_prev - sigma ** 2).clamp(min=0).sqrt() * eps_hat

@@ -25,14 +25,18 @@ def _figure_language(lang: str | None) -> str:
 
 
 def show_images(images: torch.Tensor, nrow: int | None = None, ax=None, title: str | None = None,
-                scale: float = 1.0, lang: str | None = None):
+                scale: float = 1.0, lang: str | None = None, row_labels=None, fontsize: float | None = None):
     """Show (N, 1, 28, 28) images in [-1, 1] as one grid; returns the axes. The ``title`` is drawn as given;
-    with ``lang="zh"`` (default: the current language) the CJK font is set up first, so a Chinese title renders."""
+    with ``lang="zh"`` (default: the current language) the CJK font is set up first, so a Chinese title renders.
+    ``row_labels`` (one string per row of the grid) are written left of the rows, so a projected grid says what
+    each row is; ``fontsize`` sets the size of the title and the row labels."""
     _figure_language(lang)
     x = images.detach().float().clamp(-1, 1)
     n = x.shape[0]
     nrow = nrow or n
     ncol_rows = (n + nrow - 1) // nrow
+    if row_labels is not None and len(row_labels) != ncol_rows:
+        raise ValueError(f"row_labels: the grid has {ncol_rows} rows of {nrow} images, got {len(row_labels)} labels")
     pad = 2
     H, W = x.shape[-2:]
     canvas = torch.ones(ncol_rows * (H + pad) + pad, nrow * (W + pad) + pad)
@@ -43,8 +47,12 @@ def show_images(images: torch.Tensor, nrow: int | None = None, ax=None, title: s
         _, ax = plt.subplots(figsize=(scale * nrow * 0.6, scale * ncol_rows * 0.6 + 0.3))
     ax.imshow(canvas.numpy(), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([]), ax.set_yticks([])
+    if row_labels is not None:
+        ax.set_yticks([pad + r * (H + pad) + H / 2 for r in range(ncol_rows)])
+        ax.set_yticklabels([str(label) for label in row_labels], fontsize=fontsize)
+        ax.tick_params(axis="y", length=0)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=fontsize)
     return ax
 
 

@@ -32,7 +32,11 @@ def test_chapter_has_navigation_goals_and_exercises(path):
     nxt = [p.name for p in NOTEBOOKS if p.name.startswith(f"{n + 1:02d}_")]
     if nxt:
         assert f"]({nxt[0]})" in md, f"{path.name} lacks a link on to {nxt[0]}"
-    assert "<details><summary>Solution</summary>" in md
+    cells = json.loads(path.read_text())["cells"]
+    assert any(c.get("metadata", {}).get("nbgrader", {}).get("solution") for c in cells), \
+        f"{path.name} has no exercise (a folded solution cell with nbgrader metadata)"
+    # a question whose answer the notebook runs above the fold is a demonstration, not a worked example
+    assert "## Worked example" not in md and "**Worked example" not in md, f"{path.name} still says 'worked example'"
 
 
 def test_index_lists_every_chapter_and_defines_notation():
