@@ -355,6 +355,41 @@ def _ddpm_label(S: int, T: int) -> str:
     return f"DDPM-{S}" + (" (η=1, every step)" if S == T else f" (η=1, S={S} of T={T})")
 
 
+# What each mode of the command line uses (argparse dests, besides the mode's own flag); anything else given is
+# refused before a model loads, rather than silently ignored.
+MODES = {
+    "table": ("the FD table (no mode, or --quick)", ("n", "spacing", "steps", "etas", "skip_1000", "weights")),
+    "quality": ("--quality", ("n", "weights")),
+    "samplers": ("--samplers", ("n", "weights")),
+    "overhead": ("--overhead", ("weights",)),
+    "solvers": ("--solvers", ("n", "weights")),
+    "guidance": ("--guidance", ("n", "weights")),
+    "explorer": ("--explorer", ("think", "app", "no_prefetch", "verbose")),
+}
+_MODE_FLAGS = ("quick",) + tuple(m for m in MODES if m != "table")
+
+
+def _given(ap: argparse.ArgumentParser, argv) -> set:
+    """The dests of the options actually given on the command line (not left at their defaults)."""
+    unset = object()
+    ns = argparse.Namespace(**{act.dest: unset for act in ap._actions})
+    ap.parse_args(argv, namespace=ns)
+    return {d for d, v in vars(ns).items() if v is not unset}
+
+
+def _check_mode_flags(ap: argparse.ArgumentParser, a, argv) -> str:
+    """The mode the command line asks for; a flag that mode does not use is an error (one line, exit 2)."""
+    mode = next((m for m in MODES if m != "table" and getattr(a, m)), "table")
+    title, uses = MODES[mode]
+    flag = {act.dest: act.option_strings[0] for act in ap._actions if act.option_strings}
+    order = [act.dest for act in ap._actions]
+    extra = [d for d in order if d in _given(ap, argv) and d not in uses and d not in _MODE_FLAGS and d != "help"]
+    if extra:
+        ap.error(f"{title} does not use {', '.join(flag[d] for d in extra)}; it takes "
+                 f"{', '.join(flag[d] for d in order if d in uses)}")
+    return mode
+
+
 def main(argv=None):
     from ._infra.checkpoint import CheckpointError
     from .schedules import SPACINGS
@@ -365,7 +400,7 @@ def main(argv=None):
     ap.add_argument("--n", type=_int_at_least(2, "must be"), default=None,
                     help="samples per cell (at least 2; the table's reference set holds the held-out digits, "
                          "so at most their count)")
-    ap.add_argument("--spacing", default="leading", choices=SPACINGS)
+    ap.add_argument("--spacing", default=None, choices=SPACINGS, help="the FD table's spacing; default leading")
     ap.add_argument("--steps", type=_int_at_least(1, "each must be"), nargs="+", help=f"default {STEPS}")
     ap.add_argument("--etas", type=_eta, nargs="+", help="numbers in [0, 1] or sigma_hat; default all of " + str(ETAS))
     ap.add_argument("--skip-1000", action="store_true",
@@ -385,13 +420,23 @@ def main(argv=None):
     from . import bench_explorer
     bench_explorer.add_arguments(ap, mode)
     a = ap.parse_args(argv)
+    mode = _check_mode_flags(ap, a, argv)
     if a.explorer:  # the explorer's latency in a scripted lecture session
         return bench_explorer.run_from_args(a, ap)
     if a.weights is not None and not Path(a.weights).is_file():
         ap.error(f"--weights {a.weights!r}: no such file (export one with python -m ddim_teach.pretrained CKPT OUT)")
+    a.spacing = a.spacing or "leading"
+    held_out = n_heldout()
+    if mode in ("table", "solvers") and a.n is not None and a.n > held_out:
+        ap.error(f"--n must be at most {held_out} (the held-out digits the table compares against), got {a.n}")
     if a.guidance:
         from . import bench_guidance
         n = a.n or 512
+        low, high = bench_guidance.n_limits()
+        if not low <= n <= high:
+            ap.error(f"--n must be at least {low} for --guidance (two samples of every digit, for a spread), got {n}"
+                     if n < low else f"--n must be at most {high} for --guidance (each digit is compared with as many "
+                     f"held-out real digits of its class, and the bundled test split runs short above that), got {n}")
         try:
             model, schedule = load_pretrained(a.weights, conditional=a.weights is None)
             clf = load_classifier()
@@ -407,12 +452,21 @@ def main(argv=None):
         return
     try:
         model, schedule = load_pretrained(a.weights)
-        clf = load_classifier()
     except CheckpointError as e:
         ap.error(str(e))
     if a.steps and max(a.steps) > schedule.T:
         ap.error(f"each of --steps must be at most T = {schedule.T} (the model's schedule), got {max(a.steps)}")
-    held_out = n_heldout()
+    if mode == "table":  # each S with the spacing, checked now rather than after the first rows have run
+        for S in dict.fromkeys(a.steps or ((10, 20, 50) if a.quick else STEPS)):
+            try:
+                samplers.resolve_timesteps(schedule, S, a.spacing)
+            except ValueError as e:
+                msg = str(e).replace("spacing='trailing'", "--spacing trailing")
+                ap.error("--" + msg if msg.startswith("steps=") else f"--steps: {msg}")
+    try:
+        clf = load_classifier()
+    except CheckpointError as e:
+        ap.error(str(e))
     if a.quality:
         q = quality(model, schedule, clf, n=a.n or 512)
         print(f"DDIM η=0, S=50, n={q['n']} (reference: {q['n_ref']} held-out digits)")

@@ -59,19 +59,43 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+MIN_N = 20   # two samples of every digit: a standard deviation needs two
+
+
+def n_limits() -> tuple[int, int]:
+    """The smallest and largest n the table can run: two samples of every digit, and no digit asked for more
+    often than the bundled test split holds it (the class-matched reference draws one real digit per sample)."""
+    counts = torch.bincount(torch.as_tensor(data.load_mnist("test", source="bundled")[1], dtype=torch.long),
+                            minlength=10)
+    return MIN_N, min(10 * int(c) + k for k, c in enumerate(counts))
+
+
+def _spread(images: torch.Tensor, labels: torch.Tensor, min_count: int) -> float:
+    digits = [k for k in labels.unique() if int((labels == k).sum()) >= min_count]
+    return float(torch.stack([images[labels == k].flatten(1).std(0).mean() for k in digits]).mean())
+
+
 def spread(images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Mean over the digits of the per-pixel standard deviation among the images of that digit."""
-    return float(torch.stack([images[labels == k].flatten(1).std(0).mean() for k in labels.unique()]).mean())
+    """Mean over the digits of the per-pixel standard deviation among the images of that digit (each digit present
+    needs at least 2 images: one image has no standard deviation)."""
+    ks, counts = labels.unique(return_counts=True)
+    if len(ks) == 0 or bool((counts < 2).any()):
+        k = int(ks[counts < 2][0]) if len(ks) else None
+        raise ValueError("spread needs at least 2 images of each digit; "
+                         + (f"digit {k} has 1" if k is not None else "there are none"))
+    return _spread(images, labels, 2)
 
 
 def spread_interval(images, labels, n_boot: int = 200, level: float = 0.95, seed: int = 0):
-    """(spread, low, high): a bootstrap over the images (labels kept with their images)."""
+    """(spread, low, high): a bootstrap over the images (labels kept with their images). A resample in which a digit
+    has fewer than 2 images (likely for n below about 100) averages over the digits that have 2 or more, so the
+    interval is defined down to n = 20; where every digit keeps 2 (n = 512) this is the plain bootstrap."""
     est = spread(images, labels)
     g = torch.Generator().manual_seed(seed)
     boots = []
     for _ in range(n_boot):
         i = torch.randint(len(images), (len(images),), generator=g)
-        boots.append(spread(images[i], labels[i]))
+        boots.append(_spread(images[i], labels[i], 2))
     return metrics._interval(est, torch.tensor(boots, dtype=torch.float64), level)   # as fd_interval: est ± z·std
 
 
@@ -90,8 +114,9 @@ def guidance_table(model, schedule, clf, n: int = 512, ws=WS, steps: int = STEPS
                    progress: bool = True) -> dict:
     """{"n", "steps", "real_spread", "rows": {w: dict(acc, acc_low, acc_high, fd, fd_low, fd_high, diff,
     spread, seconds)}}; every w from the same x_T (seed + 1, as the other tables)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 20:
-        raise ValueError(f"n must be a whole number of at least 20 (two samples of every digit, for a spread), got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < MIN_N:
+        raise ValueError(f"n must be a whole number of at least {MIN_N} (two samples of every digit, for a spread), "
+                         f"got {n!r}")
     labels = requested_labels(n)
     ref = class_matched_reference(labels, seed)
     ref_feats = metrics.features(clf, ref)

@@ -324,3 +324,84 @@ def test_train_refuses_labels_for_an_unconditional_model(tmp_path):
     with pytest.raises(ValueError, match=r"labels are for a conditional model.*num_classes = 0.*--conditional"):
         T.train(steps=1, batch_size=4, out=tmp_path / "u.pt", images=imgs, labels=np.arange(10), progress=False)
     assert time.perf_counter() - t0 < 5 and not (tmp_path / "u.pt").exists()
+
+
+# --- the bench's command line: a flag the mode does not use, and bad values, refused before any model loads ----
+@pytest.fixture
+def no_bench_work(monkeypatch):
+    from ddim_teach import bench, bench_explorer, bench_guidance
+
+    def no_work(*a, **k):
+        raise AssertionError("work started on bad input")
+    for name in ("load_classifier", "fd_table", "quality", "sampler_variants", "solver_table", "overhead"):
+        monkeypatch.setattr(bench, name, no_work)
+    monkeypatch.setattr(bench_guidance, "guidance_table", no_work)
+    monkeypatch.setattr(bench_explorer, "main", no_work)
+    return bench
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--guidance", "--n", "20", "--steps", "5", "--etas", "0.5", "--spacing", "trailing"],
+     "--guidance does not use --spacing, --steps, --etas; it takes --n, --weights"),
+    (["--quality", "--n", "8", "--steps", "10", "--etas", "0.5"], "--quality does not use --steps, --etas; it takes --n, --weights"),
+    (["--solvers", "--n", "8", "--etas", "0.5", "--steps", "3"], "--solvers does not use --steps, --etas; it takes --n, --weights"),
+    (["--samplers", "--spacing", "trailing"], "--samplers does not use --spacing; it takes --n, --weights"),
+    (["--overhead", "--n", "5", "--steps", "3"], "--overhead does not use --n, --steps; it takes --weights"),
+    (["--explorer", "--n", "5", "--steps", "3", "--etas", "1"],
+     "--explorer does not use --n, --steps, --etas; it takes --think, --app, --no-prefetch, --verbose"),
+    (["--quick", "--think", "0"], "the FD table (no mode, or --quick) does not use --think; it takes --n, --spacing, "
+                                  "--steps, --etas, --skip-1000, --weights"),
+    (["--guidance", "--n", "5"], "--n must be at least 20 for --guidance (two samples of every digit, for a spread), got 5"),
+    (["--guidance", "--n", "5000"], "--n must be at most 865 for --guidance"),
+    (["--n", "5000"], "--n must be at most 999 (the held-out digits the table compares against), got 5000"),
+    (["--solvers", "--n", "5000"], "--n must be at most 999 (the held-out digits the table compares against), got 5000"),
+])
+def test_bench_refuses_before_any_model_loads(argv, message, no_bench_work, monkeypatch, capsys):
+    def no_load(*a, **k):
+        raise AssertionError("a model was loaded on bad input")
+    monkeypatch.setattr(no_bench_work, "load_pretrained", no_load)
+    with pytest.raises(SystemExit) as e:
+        no_bench_work.main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--quick", "--n", "8", "--steps", "1", "--etas", "0"], "--steps=1 with 'leading' spacing runs only t=0"),
+    (["--n", "4", "--steps", "1000", "--etas", "0", "--spacing", "quad"],
+     "--steps: quad spacing gives duplicate timesteps for steps=1000"),
+])
+def test_bench_checks_steps_against_the_spacing_before_any_work(argv, message, no_bench_work, capsys):
+    with pytest.raises(SystemExit) as e:
+        no_bench_work.main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("n", [20, 40, 60])
+def test_guidance_spread_interval_is_finite_for_small_n(n):
+    from ddim_teach import bench_guidance
+    labels = bench_guidance.requested_labels(n)
+    x = torch.randn(n, 1, 4, 4, generator=torch.Generator().manual_seed(0)).clamp(-1, 1)
+    est, lo, hi = bench_guidance.spread_interval(x, labels)
+    assert all(np.isfinite([est, lo, hi])) and lo <= est <= hi
+
+
+def test_guidance_spread_interval_is_unchanged_where_every_class_has_two_samples():
+    from ddim_teach import bench_guidance, metrics
+    n = 512
+    labels = bench_guidance.requested_labels(n)
+    x = torch.randn(n, 1, 4, 4, generator=torch.Generator().manual_seed(0)).clamp(-1, 1)
+    g = torch.Generator().manual_seed(0)
+    boots = []
+    for _ in range(200):    # the plain bootstrap over images, as before
+        i = torch.randint(n, (n,), generator=g)
+        boots.append(bench_guidance.spread(x[i], labels[i]))
+    want = metrics._interval(bench_guidance.spread(x, labels), torch.tensor(boots, dtype=torch.float64), 0.95)
+    assert bench_guidance.spread_interval(x, labels) == want
+
+
+def test_spread_needs_two_images_of_each_digit():
+    from ddim_teach import bench_guidance
+    with pytest.raises(ValueError, match=r"spread needs at least 2 images of each digit; digit 1 has 1"):
+        bench_guidance.spread(torch.zeros(3, 1, 28, 28), torch.tensor([0, 0, 1]))
