@@ -405,3 +405,67 @@ def test_spread_needs_two_images_of_each_digit():
     from ddim_teach import bench_guidance
     with pytest.raises(ValueError, match=r"spread needs at least 2 images of each digit; digit 1 has 1"):
         bench_guidance.spread(torch.zeros(3, 1, 28, 28), torch.tensor([0, 0, 1]))
+
+
+# --- scripts/make_student.py ----------------------------------------------------------------------------------
+def _fake_course(tmp_path):
+    """A copy of the script beside a two-notebook course, so that a failing run cannot touch the real one."""
+    import json
+    import shutil
+    from pathlib import Path
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / "scripts" / "make_student.py", root / "scripts")
+    nb = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": "hello"},
+                    {"cell_type": "code", "id": "b", "metadata": {"nbgrader": {"solution": True}}, "source": "x = 1",
+                     "outputs": [], "execution_count": None}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    for d in ("notebooks", "notebooks/zh"):
+        (root / d / "figures").mkdir(parents=True)
+        (root / d / "00_index.ipynb").write_text(json.dumps(nb))
+        (root / d / "figures" / "f.png").write_bytes(b"png")
+    (root / "docs").mkdir()
+    (root / "docs" / "RESULTS.md").write_text("results")
+    return root
+
+
+def _make_student(root, out):
+    import subprocess
+    return subprocess.run([sys.executable, str(root / "scripts" / "make_student.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_make_student_never_deletes_a_file_it_did_not_write(tmp_path):
+    root, out = _fake_course(tmp_path), tmp_path / "release"
+    assert _make_student(root, out).returncode == 0
+    (out / "grades.csv").write_text("alice,10")
+    (out / "notebooks" / "my_answers.ipynb").write_text("{}")
+    (out / "marked").mkdir()
+    r = _make_student(root, out)
+    assert r.returncode != 0 and "grades.csv" in r.stderr and "notebooks/my_answers.ipynb" in r.stderr, r.stderr
+    assert "marked/" in r.stderr
+    (out / "marked").rmdir()
+    assert (out / "grades.csv").read_text() == "alice,10" and (out / "notebooks" / "my_answers.ipynb").exists()
+    (out / "grades.csv").unlink()
+    (out / "notebooks" / "my_answers.ipynb").unlink()
+    assert _make_student(root, out).returncode == 0            # only its own files: replaced
+
+
+@pytest.mark.parametrize("inside", ["notebooks/figures/rel", "notebooks/zh/rel", "docs/rel", "."])
+def test_make_student_refuses_an_out_inside_its_sources(tmp_path, inside):
+    root = _fake_course(tmp_path)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    r = _make_student(root, root / inside)
+    assert r.returncode != 0 and "inside the course's sources" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_make_student_names_a_corrupt_notebook_and_leaves_no_half_release(tmp_path):
+    root, out = _fake_course(tmp_path), tmp_path / "release"
+    (root / "notebooks" / "05_bad.ipynb").write_text("{'cells': ")
+    r = _make_student(root, out)
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "05_bad.ipynb: not a readable notebook" in r.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["repo"]
+    (root / "notebooks" / "05_bad.ipynb").unlink()
+    assert _make_student(root, out).returncode == 0
