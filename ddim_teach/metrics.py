@@ -15,7 +15,11 @@
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
+
+from . import checks
 
 
 def _check_images(images, name: str = "images") -> None:
@@ -40,6 +44,10 @@ def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
 
 def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets of shape (N, d)."""
+    if not isinstance(feats_a, torch.Tensor) or not isinstance(feats_b, torch.Tensor):
+        bad = feats_a if not isinstance(feats_a, torch.Tensor) else feats_b
+        raise TypeError(f"features must be tensors (N, d), got {type(bad).__name__} (metrics.features gives them; "
+                        "torch.from_numpy converts an array)")
     if feats_a.dim() != 2 or feats_b.dim() != 2 or feats_a.shape[1] != feats_b.shape[1]:
         raise ValueError(f"features must be (N, d) with the same d, got {tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
     if min(len(feats_a), len(feats_b)) < 2:
@@ -58,6 +66,7 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
 def features(classifier, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Classifier features of images in [-1, 1], shape (N, 1, 28, 28); values outside are clipped."""
     _check_images(images)
+    _check_classifier(classifier, "features")
     return torch.cat([classifier.features(images[i:i + batch_size].float().clamp(-1, 1))
                       for i in range(0, len(images), batch_size)])
 
@@ -66,6 +75,7 @@ def features(classifier, images: torch.Tensor, batch_size: int = 512) -> torch.T
 def probabilities(classifier, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Class probabilities (N, 10) of images (N, 1, 28, 28) in [-1, 1]; values outside are clipped."""
     _check_images(images)
+    _check_classifier(classifier, "__call__")
     return torch.cat([classifier(images[i:i + batch_size].float().clamp(-1, 1)).softmax(1)
                       for i in range(0, len(images), batch_size)])
 
@@ -75,11 +85,20 @@ def mnist_fd(classifier, images_a: torch.Tensor, images_b: torch.Tensor) -> floa
     return frechet_distance(features(classifier, images_a), features(classifier, images_b))
 
 
-def _check_boot(n_boot, level):
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 20:
+def _check_classifier(classifier, method: str) -> None:
+    if classifier is None or not callable(getattr(classifier, method, None)):
+        raise TypeError(f"classifier must be the evaluation classifier (load_classifier()), got "
+                        f"{type(classifier).__name__}")
+
+
+def _check_boot(n_boot, level, seed=0) -> tuple[int, float, int]:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 20:
         raise ValueError(f"n_boot must be an integer of at least 20 (resamples), got {n_boot!r}")
-    if isinstance(level, bool) or not isinstance(level, float) or not 0.5 <= level < 1:
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0.5 <= level < 1:
         raise ValueError(f"level must be a probability in [0.5, 1), e.g. 0.95, got {level!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"seed must be an integer in 0..2**63-1, got {seed!r}")
+    return int(n_boot), float(level), int(seed)
 
 
 def _interval(estimate: float, boots: torch.Tensor, level: float) -> tuple[float, float, float]:
@@ -99,7 +118,7 @@ def fd_interval(feats: torch.Tensor, ref_feats: torch.Tensor, n_boot: int = 200,
     interval, FD +- z · (the resamples' standard deviation) at ``level``, says how much the FD of *these samples*
     would move with another draw of the same size. (It is about the variability at this n, not about the bias
     every finite-sample FD has; compare FDs only at the same n and reference.)"""
-    _check_boot(n_boot, level)
+    n_boot, level, seed = _check_boot(n_boot, level, seed)
     est = frechet_distance(feats, ref_feats)
     g = torch.Generator().manual_seed(seed)
     boots = torch.tensor([frechet_distance(feats[torch.randint(len(feats), (len(feats),), generator=g)], ref_feats)
@@ -112,7 +131,7 @@ def fd_difference_interval(feats_a: torch.Tensor, feats_b: torch.Tensor, ref_fea
     """(FD_a - FD_b, low, high) for two sample sets made from the *same* starting noises, row i of each from the
     same x_T: both are resampled with the same indices (a paired bootstrap), so the noise they share cancels.
     An ordering is supported only when the interval excludes 0."""
-    _check_boot(n_boot, level)
+    n_boot, level, seed = _check_boot(n_boot, level, seed)
     if feats_a.shape != feats_b.shape:
         raise ValueError(f"paired sets must have the same shape (row i of each from the same x_T), got "
                          f"{tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
@@ -145,6 +164,10 @@ def nearest_train_distance(samples: torch.Tensor, train: torch.Tensor, batch_siz
         if not isinstance(v, torch.Tensor) or v.dim() < 2 or len(v) == 0:
             raise ValueError(f"{name} must be a non-empty batch of images (N, ...), got "
                              f"{tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__}")
+        if not v.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor of images in [-1, 1], got {v.dtype}")
+        if not checks.is_finite(v):   # cheap beside the distances to every training image
+            raise ValueError(f"{name} contain NaN or inf")
     if samples[0].numel() != train[0].numel():
         raise ValueError(f"samples {tuple(samples.shape[1:])} and train {tuple(train.shape[1:])} images differ in size")
     s = (samples.flatten(1).double().clamp(-1, 1) + 1) / 2

@@ -469,3 +469,28 @@ def test_make_student_names_a_corrupt_notebook_and_leaves_no_half_release(tmp_pa
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["repo"]
     (root / "notebooks" / "05_bad.ipynb").unlink()
     assert _make_student(root, out).returncode == 0
+
+
+# --- metrics --------------------------------------------------------------------------------------------------
+FEATS = torch.randn(40, 8, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda m: m.nearest_train_distance(torch.full((2, 1, 28, 28), float("nan")), torch.zeros(3, 1, 28, 28)),
+     ValueError, r"samples contain NaN or inf"),
+    (lambda m: m.nearest_train_distance(torch.zeros(2, 1, 28, 28), torch.full((3, 1, 28, 28), float("inf"))),
+     ValueError, r"train contain NaN or inf"),
+    (lambda m: m.fd_interval(FEATS.numpy(), FEATS), TypeError, r"features must be tensors \(N, d\), got ndarray"),
+    (lambda m: m.fd_interval(FEATS, FEATS, seed=1.5), ValueError, r"seed must be an integer in 0..2\*\*63-1, got 1.5"),
+    (lambda m: m.features(None, torch.zeros(2, 1, 28, 28)), TypeError,
+     r"classifier must be the evaluation classifier \(load_classifier\(\)\), got NoneType"),
+])
+def test_metrics_bad_input(call, exc, match):
+    from ddim_teach import metrics
+    with pytest.raises(exc, match=match):
+        call(metrics)
+
+
+def test_metrics_accept_numpy_numbers():
+    from ddim_teach import metrics
+    assert metrics.fd_interval(FEATS, FEATS, level=np.float32(0.95), n_boot=np.int64(20), seed=np.int64(1))[0] < 1e-6
