@@ -69,11 +69,22 @@ def numbers_tensor(value, name: str, what: str = "") -> torch.Tensor:
     return t
 
 
+def label_tensor(y, allowed: str = "integer class labels", device=None) -> torch.Tensor:
+    """``y`` as a tensor, before its checks: a string (or a list of them) is a TypeError that says what is allowed."""
+    if isinstance(y, (str, bytes)) or (isinstance(y, (list, tuple)) and any(isinstance(v, (str, bytes)) for v in y)):
+        raise TypeError(f"y must be {allowed}, got {type(y).__name__}" +
+                        (f" {y!r}" if isinstance(y, str) else " of str"))
+    try:
+        return torch.as_tensor(y, device=device)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TypeError(f"y must be {allowed}, got {type(y).__name__}") from e
+
+
 def labels(y, batch: int, high: int | None = None, device=None, meaning: str = "", item: str = "image") -> torch.Tensor:
     """Class labels as a LongTensor (batch,): one integer label (used for every item) or one per item, each in
     0..high (no upper bound for ``high`` None). Floats and bools are refused, never rounded to a class."""
-    y = torch.as_tensor(y, device=device)
     allowed = f"integer class labels 0..{high}{meaning}" if high is not None else "integer class labels >= 0"
+    y = label_tensor(y, allowed, device)
     if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
         raise ValueError(f"y must hold integer labels, not {y.dtype} (allowed: {allowed})")
     if y.dim() == 0:

@@ -124,7 +124,7 @@ class ClassifierFreeGuided(_Wrapped):
                              "load_pretrained(conditional=True); this one has none")
         self.null = n
         self.y, self.batched, self.calls = y, batched, 0
-        yt = torch.as_tensor(y)
+        yt = checks.label_tensor(y, f"integer class labels 0..{n - 1}")
         checks.labels(yt, yt.numel() if yt.dim() == 1 else 1, n - 1)     # checked now, not at the first step
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

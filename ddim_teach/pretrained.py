@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -91,6 +92,12 @@ def load_unet(path, schedule: schedules.Schedule | None = None):
     return model, trained
 
 
+def _check_path(path) -> None:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be the file of an exported U-Net (a str or Path), got {type(path).__name__}; "
+                        "leave it out for the shipped U-Net")
+
+
 def load_pretrained(path=None, *, conditional: bool = False):
     """The shipped EMA U-Net (eval mode) and the schedule it was trained with; ``path``: another exported file.
 
@@ -98,6 +105,7 @@ def load_pretrained(path=None, *, conditional: bool = False):
     label" (fine-tuned from the unconditional one with label dropout, for classifier-free guidance)."""
     conditional = checks.boolean(conditional, "conditional")
     if path is not None:
+        _check_path(path)
         if conditional:
             raise ValueError("give either path (a file of your own) or conditional=True (the shipped conditional "
                              "U-Net), not both")
@@ -110,6 +118,8 @@ def training_history(path=None, *, conditional: bool = False) -> dict:
     """Step count, training settings and the loss curve ([step, mean loss over 50 steps]) of the shipped U-Net
     (``conditional=True``: of the shipped conditional one)."""
     conditional = checks.boolean(conditional, "conditional")
+    if path is not None:
+        _check_path(path)
     if path is not None and conditional:
         raise ValueError("give either path (a file of your own) or conditional=True (the shipped conditional U-Net), "
                          "not both")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import numbers
 import time
 from pathlib import Path
 
@@ -89,25 +90,26 @@ def _check_device(device) -> torch.device:
 RUN_SETTINGS = ("batch_size", "ema_decay", "seed", "warmup", "n_images", "p_uncond", "init_from", "class_lr_mult")
 
 
-def _check_int(name, v, low):
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+def _check_int(name, v, low) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
         raise ValueError(f"{name} must be an integer of at least {low}, got {v!r}")
+    return int(v)
 
 
 def _check_settings(steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup):
-    _check_int("steps", steps, 1)
-    _check_int("batch_size", batch_size, 1)
-    _check_int("ckpt_every", ckpt_every, 1)
-    _check_int("seed", seed, 0)
-    _check_int("T", T, 2)
-    _check_int("warmup", warmup, 1)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+    """The settings, checked, as Python numbers (a numpy integer or float is accepted as one)."""
+    ints = [_check_int(name, v, low) for name, v, low in (("steps", steps, 1), ("batch_size", batch_size, 1),
+                                                          ("ckpt_every", ckpt_every, 1), ("seed", seed, 0),
+                                                          ("T", T, 2), ("warmup", warmup, 1))]
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a positive finite number (e.g. 1e-3), got {lr!r}")
     if lr > 1:
         raise ValueError(f"lr must be at most 1 (AdamW diverges far below that; 1e-3 is the default), got {lr!r}")
-    if (isinstance(ema_decay, bool) or not isinstance(ema_decay, (int, float)) or not math.isfinite(ema_decay)
+    if (isinstance(ema_decay, bool) or not isinstance(ema_decay, numbers.Real) or not math.isfinite(ema_decay)
             or not 0 <= ema_decay < 1):
         raise ValueError(f"ema_decay must be in [0, 1) (0.999 is the default; 0 copies the model), got {ema_decay!r}")
+    steps, batch_size, ckpt_every, seed, T, warmup = ints
+    return steps, batch_size, float(lr), float(ema_decay), ckpt_every, seed, T, warmup
 
 
 def _check_images(images) -> None:
@@ -143,7 +145,8 @@ def train(steps: int = 6000, batch_size: int = 128, lr: float = 1e-3, ema_decay:
     checkpoint always holds CPU tensors, so a run can be resumed on another device (not bit-for-bit:
     GPU kernels round differently).
     """
-    _check_settings(steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup)
+    steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup = _check_settings(
+        steps, batch_size, lr, ema_decay, ckpt_every, seed, T, warmup)
     resume, force, progress = (checks.boolean(v, k) for k, v in (("resume", resume), ("force", force),
                                                                  ("progress", progress)))
     if resume and force:

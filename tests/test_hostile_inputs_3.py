@@ -494,3 +494,32 @@ def test_metrics_bad_input(call, exc, match):
 def test_metrics_accept_numpy_numbers():
     from ddim_teach import metrics
     assert metrics.fd_interval(FEATS, FEATS, level=np.float32(0.95), n_boot=np.int64(20), seed=np.int64(1))[0] < 1e-6
+
+
+# --- strings where labels or paths belong; numpy numbers where Python numbers do --------------------------------
+@pytest.mark.parametrize("call", [
+    lambda: __import__("ddim_teach.guidance").guidance.ClassifierFreeGuided(_mix(), "3", 1.0),
+    lambda: _mix()(torch.randn(3, 2), torch.tensor([5, 5, 5]), y="a"),
+    lambda: _mix().log_p_y(torch.randn(3, 2), torch.tensor([5, 5, 5]), ["a", "b", "c"]),
+])
+def test_a_string_label_is_a_type_error(call):
+    with pytest.raises(TypeError, match=r"y must be integer class labels .*got (list of )?str"):
+        call()
+
+
+@pytest.mark.parametrize("path", [123, 1.5, ["a.pt"]])
+def test_load_pretrained_path_must_be_a_path(path):
+    from ddim_teach.pretrained import load_pretrained
+    with pytest.raises(TypeError, match=rf"path must be the file of an exported U-Net \(a str or Path\), got "
+                                        rf"{type(path).__name__}"):
+        load_pretrained(path)
+
+
+def test_train_accepts_numpy_numbers(tmp_path):
+    from ddim_teach import train as T
+    from ddim_teach.unet import UNetConfig
+    ck = T.train(steps=np.int64(1), batch_size=np.int64(4), lr=np.float32(1e-3), ema_decay=np.float64(0.9),
+                 T=np.int64(100), seed=np.int64(0), out=tmp_path / "n.pt", progress=False, warmup=np.int64(1),
+                 images=np.zeros((8, 28, 28), np.uint8),
+                 config=UNetConfig(base_channels=8, ch_mult=(1, 2), attn_resolutions=(), groups=4))
+    assert ck["step"] == 1 and ck["schedule"]["T"] == 100
