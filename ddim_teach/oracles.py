@@ -134,6 +134,12 @@ class GaussianMixtureOracle:
         d = self.means.shape[1]
         return self.weights.log() - 0.5 * (diff ** 2).sum(-1) / v - 0.5 * d * torch.log(2 * math.pi * v)
 
+    def _check_points(self, x_t) -> None:
+        d = self.means.shape[1]
+        if not isinstance(x_t, torch.Tensor) or x_t.dim() != 2 or x_t.shape[1] != d:
+            got = tuple(x_t.shape) if isinstance(x_t, torch.Tensor) else type(x_t).__name__
+            raise ValueError(f"x_t must be points of shape (B, {d}) for this {d}-D mixture, got {got}")
+
     @property
     def num_classes(self) -> int:
         """The components are the classes 0..K−1; K is "no label" (∅), as for a conditional U-Net."""
@@ -141,6 +147,7 @@ class GaussianMixtureOracle:
 
     def log_p_y(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The exact noise-aware classifier: log p_t(y | x_t) = log r_y(x_t), one number per point, differentiable."""
+        self._check_points(x_t)
         y = checks.labels(y, x_t.shape[0], item="point")
         if bool((y >= self.num_classes).any()):
             raise ValueError(f"y must be a class 0..{self.num_classes - 1}, got {sorted(set(y[y >= self.num_classes].tolist()))}")
@@ -150,6 +157,7 @@ class GaussianMixtureOracle:
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """eps_hat of p_t (y None), or with labels y of the component y alone (exactly eps of p_t(x | y));
         a label equal to K (``num_classes``) means ∅, the whole mixture."""
+        self._check_points(x_t)
         ab = self.schedule.alpha_bar(t).reshape(-1, 1)
         v = ab * self.stds ** 2 + 1 - ab
         r = torch.softmax(self.log_p_t(x_t, ab), dim=1)                # (B, K)

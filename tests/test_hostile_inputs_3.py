@@ -523,3 +523,10 @@ def test_train_accepts_numpy_numbers(tmp_path):
                  images=np.zeros((8, 28, 28), np.uint8),
                  config=UNetConfig(base_channels=8, ch_mult=(1, 2), attn_resolutions=(), groups=4))
     assert ck["step"] == 1 and ck["schedule"]["T"] == 100
+
+
+def test_mixture_refuses_points_of_another_dimension():
+    with pytest.raises(ValueError, match=r"x_t must be points of shape \(B, 2\) for this 2-D mixture, got \(3, 3\)"):
+        _mix()(torch.randn(3, 3), torch.tensor([5, 5, 5]))
+    with pytest.raises(ValueError, match=r"x_t must be points of shape \(B, 2\)"):
+        _mix().log_p_y(torch.randn(3, 3), torch.tensor([5, 5, 5]), 0)
