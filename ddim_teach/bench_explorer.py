@@ -137,8 +137,10 @@ def add_arguments(ap, mode=None) -> None:
                     help="only the explorer's latency in a scripted lecture session (p50/p95/max per move)")
     ap.add_argument("--think", type=float, default=2.0,
                     help="with --explorer: seconds the lecturer talks between moves (default 2)")
-    ap.add_argument("--app", choices=list(APPS), action="append",
-                    help="with --explorer: one app only (repeatable; default both)")
+    # A list (nargs), not action="append": bench.py finds the flags given by parsing into a namespace of
+    # placeholders, which an append action cannot extend.
+    ap.add_argument("--app", choices=list(APPS), nargs="+",
+                    help="with --explorer: these apps only (one or both names; default both)")
     ap.add_argument("--no-prefetch", action="store_true",
                     help="with --explorer: no computing ahead in the background")
     ap.add_argument("--verbose", action="store_true", help="with --explorer: print every move's latency")

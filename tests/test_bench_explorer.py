@@ -60,6 +60,18 @@ def test_cli_rejects_bad_options(capsys):
         bench.main(["--explorer", "--app", "nowhere"])
 
 
+def test_cli_passes_the_apps_asked_for(monkeypatch):
+    """``--app lecture`` reaches the session runner (bench's check of which flags a mode uses parses it too)."""
+    seen = {}
+    monkeypatch.setattr(bench_explorer, "main", lambda apps, **kw: seen.update(apps=apps, **kw) or {})
+    bench.main(["--explorer", "--app", "lecture", "--think", "0"])
+    assert seen["apps"] == ["lecture"] and seen["think"] == 0.0
+    bench.main(["--explorer", "--app", "notebook5", "lecture"])
+    assert seen["apps"] == ["notebook5", "lecture"]
+    bench.main(["--explorer"])
+    assert seen["apps"] is None  # both
+
+
 def test_session_finds_the_controls_in_any_language(schedule):
     """The bench moves the widget's ``controls`` by role, not by their (translated) labels."""
     import matplotlib

@@ -196,3 +196,27 @@ def test_the_worker_computes_the_next_seeds_reference_before_its_setting(schedul
         assert model.calls == calls and w.result["ahead"] and w.result["reference_key"][2] == 1
     finally:
         w.prefetcher.release()
+
+
+def test_a_reference_further_down_the_queue_does_not_hold_up_the_likelier_settings(schedule):
+    """The job in progress goes on only while it is the likeliest setting not yet computed: another seed's
+    S = 100 reference, started in idle time, is dropped when a move puts the S run ahead of it."""
+    from test_prefetch import GatedModel, _until
+    from ddim_teach.explorer import JobState, Prefetcher
+    model = GatedModel(schedule)
+    ex = Explorer(model, schedule, n=1)
+    pre = ex.prefetcher = Prefetcher(ex)
+    try:
+        ref1, s21 = (0.0, 100, 1, "trailing", "ddim"), (0.0, 21, 0, "trailing", "ddim")
+        (job,) = pre.schedule([ref1])
+        assert model.entered.wait(30) and pre.job is job
+        kept = pre.schedule([ref1, s21])  # still the first not yet computed: it goes on
+        assert job.state is JobState.RUNNING and not job.cancelled.is_set() and [j.key for j in kept] == [s21]
+        pre.schedule([s21, ref1])  # the S run first: the reference is dropped, to be started again later
+        assert job.cancelled.is_set()
+        model.gate.set()
+        assert _until(lambda: job.state is JobState.CANCELLED) and pre.idle(60)
+        assert ex.cached(s21) is not None and ex.cached(ref1) is not None and pre.computed == [s21, ref1]
+    finally:
+        model.gate.set()
+        pre.stop()

@@ -121,8 +121,8 @@ class Prefetcher:
     ``post_run_cell`` events, :meth:`follow_cells`). A move, or a cell, that asks for the setting in
     progress takes the worker's result (:meth:`wait_for`) instead of starting over; that job is then no
     longer paused by any hold, so the wait always ends. :meth:`schedule` replaces the queue after every
-    move and cancels the job in progress if it is no longer likely. Results go into the explorer's cache,
-    the same tensors the foreground would compute. Errors are kept in ``errors``, never printed (output
+    move and cancels the job in progress unless it is still the likeliest setting not yet computed. Results
+    go into the explorer's cache, the same tensors the foreground would compute. Errors are kept in ``errors``, never printed (output
     from a thread would land in whatever cell runs then).
 
     The worker is one daemon thread with a queue of :class:`Job` objects, rather than a ``ThreadPoolExecutor``:
@@ -146,8 +146,9 @@ class Prefetcher:
     # -- the main thread's side
     def schedule(self, keys) -> list[Job]:
         """Replace the queue with jobs for ``keys`` (most likely first) not yet cached or in progress, and
-        cancel the job in progress if its key is not among them (unless somebody waits for it). Returns the
-        new queue's jobs."""
+        cancel the job in progress unless its key is the first of them not yet cached (or somebody waits for
+        it): a setting further down the list, such as another seed's S = 100 reference row, would otherwise
+        hold up the likelier ones until it ends. Returns the new queue's jobs."""
         keys = list(keys)
         with self._cv:
             if self._stopped:
@@ -155,7 +156,8 @@ class Prefetcher:
             for job in self._queue:
                 job.cancel()
             current = self.job
-            if current is not None and current.key not in keys and not current.wanted:
+            pending = [k for k in dict.fromkeys(keys) if self.ex.cached(k) is None]
+            if current is not None and not current.wanted and (not pending or pending[0] != current.key):
                 current.cancel()
             busy = current.key if current is not None and not current.cancelled.is_set() else None
             self._queue = [Job(k) for k in dict.fromkeys(keys) if k != busy and self.ex.cached(k) is None]
