@@ -372,9 +372,12 @@ _MODE_FLAGS = ("quick",) + tuple(m for m in MODES if m != "table")
 def _given(ap: argparse.ArgumentParser, argv) -> set:
     """The dests of the options actually given on the command line (not left at their defaults)."""
     unset = object()
-    ns = argparse.Namespace(**{act.dest: unset for act in ap._actions})
+    # an action that adds to its value (append, extend, count) needs a real starting value: None, not the marker
+    adds = (argparse._AppendAction, argparse._ExtendAction, argparse._CountAction)
+    start = {act.dest: None if isinstance(act, adds) else unset for act in ap._actions}
+    ns = argparse.Namespace(**start)
     ap.parse_args(argv, namespace=ns)
-    return {d for d, v in vars(ns).items() if v is not unset}
+    return {d for d, v in vars(ns).items() if v is not start[d]}
 
 
 def _check_mode_flags(ap: argparse.ArgumentParser, a, argv) -> str:

@@ -530,3 +530,15 @@ def test_mixture_refuses_points_of_another_dimension():
         _mix()(torch.randn(3, 3), torch.tensor([5, 5, 5]))
     with pytest.raises(ValueError, match=r"x_t must be points of shape \(B, 2\)"):
         _mix().log_p_y(torch.randn(3, 3), torch.tensor([5, 5, 5]), 0)
+
+
+def test_bench_finds_the_flags_given_whatever_their_action():
+    import argparse
+
+    from ddim_teach import bench
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--a", action="append")
+    ap.add_argument("--b", action="count")
+    ap.add_argument("--c", default=3, type=int)
+    assert bench._given(ap, ["--a", "x", "--b"]) == {"a", "b"}
+    assert bench._given(ap, ["--c", "3"]) == {"c"} and bench._given(ap, []) == set()
