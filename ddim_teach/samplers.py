@@ -362,6 +362,8 @@ def resolve_timesteps(schedule: Schedule, steps=None, spacing=None) -> torch.Ten
                          f"spacing={steps!r}")
     if isinstance(steps, numbers.Integral) and not isinstance(steps, bool):
         steps = int(steps)   # a numpy integer is a number of steps too
+    elif isinstance(steps, numbers.Real) and not isinstance(steps, bool):
+        raise ValueError(f"steps must be a whole number of steps (1..T) or a list of timesteps, got {steps!r}")
     if steps is not None and not isinstance(steps, (int, bool)):
         if spacing is not None:
             raise ValueError("an explicit timestep list fixes the spacing; pass spacing=None with it")

@@ -542,3 +542,11 @@ def test_bench_finds_the_flags_given_whatever_their_action():
     ap.add_argument("--c", default=3, type=int)
     assert bench._given(ap, ["--a", "x", "--b"]) == {"a", "b"}
     assert bench._given(ap, ["--c", "3"]) == {"c"} and bench._given(ap, []) == set()
+
+
+def test_a_fractional_number_of_steps_is_refused_as_steps():
+    from ddim_teach import samplers, schedules
+    s = schedules.make_schedule("linear", 1000)
+    for bad in (2.5, 2.0):
+        with pytest.raises(ValueError, match="steps must be a whole number of steps"):
+            samplers.resolve_timesteps(s, bad, "trailing")

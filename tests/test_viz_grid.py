@@ -20,3 +20,4 @@ def test_row_labels_sit_at_the_row_centres():
 def test_a_label_count_that_is_not_the_row_count_is_refused():
     with pytest.raises(ValueError, match="2 rows of 3 images, got 3 labels"):
         viz.show_images(torch.zeros(6, 1, 28, 28), nrow=3, row_labels=["a", "b", "c"])
+
