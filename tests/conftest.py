@@ -101,3 +101,17 @@ def require_or_skip(condition: bool, reason: str, env: str):
         if os.environ.get(env):
             pytest.fail(f"{reason} (and {env} is set, so this cannot be skipped)")
         pytest.skip(reason)
+
+
+@pytest.fixture
+def widgets():
+    """Explorer widgets built by a test; their background workers are stopped and every figure is closed."""
+    import threading
+
+    import matplotlib.pyplot as plt
+    built = []
+    yield built
+    for w in built:
+        w.stop()
+    assert not [t for t in threading.enumerate() if t.name == "ddim-teach-prefetch"]
+    assert not plt.get_fignums()

@@ -1,7 +1,6 @@
 """The explorer measures: the reference row (DDIM, η = 0, S = 100, the same seed and spacing), each sample's RMS
 distance to it in the figure and the status line, and the timestep panel (ᾱ_t at the visited timesteps)."""
 import re
-import threading
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,16 +23,6 @@ class TinyImageModel:
     def __call__(self, x, t):
         self.calls += 1
         return self.o(x, t)
-
-
-@pytest.fixture
-def widgets():
-    built = []
-    yield built
-    for w in built:
-        w.stop()
-    assert not [t for t in threading.enumerate() if t.name == "ddim-teach-prefetch"]
-    assert not plt.get_fignums()
 
 
 def _status_rms(status: str) -> tuple[list[float], float]:

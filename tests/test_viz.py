@@ -41,17 +41,6 @@ def setup(schedule):
     return TinyImageModel(schedule), schedule
 
 
-@pytest.fixture
-def widgets():
-    """Explorer widgets built by a test; their background workers are stopped and every figure is closed."""
-    built = []
-    yield built
-    for w in built:
-        w.stop()
-    assert not [t for t in threading.enumerate() if t.name == "ddim-teach-prefetch"]
-    assert not plt.get_fignums()
-
-
 def _png_setting(png: bytes) -> str:
     from PIL import Image
     return Image.open(io.BytesIO(png)).text["ddim-teach-setting"]
