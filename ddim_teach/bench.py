@@ -50,8 +50,11 @@ def real_sets(n: int, seed: int = 0):
     return te[torch.randperm(len(te), generator=g)[:n]], tr[torch.randperm(len(tr), generator=g)[:n]]
 
 
-def fd_table(model, schedule, clf, n=128, steps=STEPS, etas=ETAS, spacing="leading", seed=0, progress=True):
-    """{(S, eta): (mnist_fd, confident_share, seconds)} plus the floor."""
+def fd_table(model, schedule, clf, n=128, steps=STEPS, etas=ETAS, spacing="leading", seed=0, progress=True,
+             keep_features=None):
+    """{(S, eta): (mnist_fd, confident_share, seconds)} plus the floor. Every cell starts from the same n x_T and
+    the same noise generator. A dict passed as ``keep_features`` receives each cell's classifier features under
+    (S, eta) and the reference set's under "reference", for :func:`table_intervals`."""
     ref, other = real_sets(n, seed)
     floor = metrics.mnist_fd(clf, other, ref)
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed + 1))
@@ -65,6 +68,9 @@ def fd_table(model, schedule, clf, n=128, steps=STEPS, etas=ETAS, spacing="leadi
             dt = time.perf_counter() - t0
             probs = metrics.probabilities(clf, x)
             out[(S, eta)] = (metrics.mnist_fd(clf, x, ref), metrics.confidence(probs), dt)
+            if keep_features is not None:
+                keep_features[(S, eta)] = metrics.features(clf, x)
+                keep_features.setdefault("reference", metrics.features(clf, ref))
             if progress:
                 print(f"  S={S:5d} {_eta_label(eta):>6}: FD {out[(S, eta)][0]:7.2f}  ({dt:.1f}s)", flush=True)
     return out, floor
@@ -306,6 +312,66 @@ def markdown(table, floor, n, steps, etas) -> str:
     return "\n".join(lines)
 
 
+def table_intervals(features: dict, against=0.0, seed: int = 0) -> dict:
+    """95 % bootstrap intervals for the FD table, from :func:`fd_table`'s ``keep_features``:
+    ``{(S, eta): ((fd, low, high), (difference, low, high) or None)}``. The first is the cell's FD with
+    :func:`ddim_teach.metrics.fd_interval`; the second the cell's FD minus the ``against`` row's in the same column,
+    with :func:`ddim_teach.metrics.fd_difference_interval` (the two cells share their x_T and noise generator, so the
+    bootstrap is paired): an ordering of two rows is shown only where that interval excludes 0."""
+    ref = features["reference"]
+    out = {}
+    for key, f in features.items():
+        if key == "reference":
+            continue
+        S, eta = key
+        diff = None
+        if eta != against and (S, against) in features:
+            diff = metrics.fd_difference_interval(f, features[(S, against)], ref, seed=seed)
+        out[key] = (metrics.fd_interval(f, ref, seed=seed), diff)
+    return out
+
+
+def intervals_markdown(intervals: dict, n: int, steps, etas, against=0.0) -> str:
+    """The FD table again with each cell's 95 % interval, then each row minus the ``against`` row, paired."""
+    steps = [S for S in steps if any((S, e) in intervals for e in etas)]
+    head = ["| | " + " | ".join(f"S={S}" for S in steps) + " |", "|---|" + "---|" * len(steps)]
+    lines = [tr("bench.intervals_caption", n=n), ""] + head
+    for eta in etas:
+        lines.append(f"| {_eta_label(eta)} | " + " | ".join(
+            "{:.2f} [{:.2f}, {:.2f}]".format(*intervals[(S, eta)][0]) if (S, eta) in intervals else "–"
+            for S in steps) + " |")
+    lines += ["", tr("bench.paired_caption", row=_eta_label(against)), ""] + head
+    for eta in etas:
+        if eta == against:
+            continue
+        lines.append(f"| {_eta_label(eta)} | " + " | ".join(
+            "{:+.2f} [{:+.2f}, {:+.2f}]".format(*intervals[(S, eta)][1])
+            if (S, eta) in intervals and intervals[(S, eta)][1] is not None else "–" for S in steps) + " |")
+    return "\n".join(lines)
+
+
+def read_intervals_markdown(text: str) -> tuple[int, dict, dict]:
+    """The inverse of :func:`intervals_markdown`: ``(n, cells, paired)``, each of the two a map from a row label
+    ("η=0.2") to ``{S: (value, low, high)}``."""
+    head = re.search(r"n = (\d+) samples per cell, each with its 95 % bootstrap interval", text) \
+        or re.search(r"每格 n = (\d+) 个样本，附 95 % 自助法区间", text)
+    if head is None:
+        raise ValueError("no FD interval table here: expected the header line that bench.intervals_markdown writes")
+    tables, steps, current = [], None, None
+    number = r"([+-]?[\d.]+) \[([+-]?[\d.]+), ([+-]?[\d.]+)\]"
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "" and len(cells) > 1 and cells[1].startswith("S="):
+            steps, current = [int(c[2:]) for c in cells[1:]], {}
+            tables.append(current)
+        elif current is not None and cells[0].startswith(("η=", "σ̂")):
+            current[cells[0]] = {S: tuple(float(v) for v in re.fullmatch(number, c).groups())
+                                 for S, c in zip(steps, cells[1:]) if c != "–"}
+    if len(tables) != 2:
+        raise ValueError("the FD interval table needs its two parts: the cells, then the paired differences")
+    return int(head.group(1)), tables[0], tables[1]
+
+
 def read_markdown(text: str) -> tuple[float, int, dict]:
     """The inverse of :func:`markdown`: ``(floor, n, rows)`` from a table it wrote (e.g. the one in
     docs/RESULTS.md between ``<!-- table -->`` markers), where ``rows`` maps a row label ("η=0", "σ̂") to
@@ -358,7 +424,8 @@ def _ddpm_label(S: int, T: int) -> str:
 # What each mode of the command line uses (argparse dests, besides the mode's own flag); anything else given is
 # refused before a model loads, rather than silently ignored.
 MODES = {
-    "table": ("the FD table (no mode, or --quick)", ("n", "spacing", "steps", "etas", "skip_1000", "weights")),
+    "table": ("the FD table (no mode, or --quick)", ("n", "spacing", "steps", "etas", "skip_1000", "intervals",
+                                                     "weights")),
     "quality": ("--quality", ("n", "weights")),
     "samplers": ("--samplers", ("n", "weights")),
     "overhead": ("--overhead", ("weights",)),
@@ -406,6 +473,8 @@ def main(argv=None):
     ap.add_argument("--spacing", default=None, choices=SPACINGS, help="the FD table's spacing; default leading")
     ap.add_argument("--steps", type=_int_at_least(1, "each must be"), nargs="+", help=f"default {STEPS}")
     ap.add_argument("--etas", type=_eta, nargs="+", help="numbers in [0, 1] or sigma_hat; default all of " + str(ETAS))
+    ap.add_argument("--intervals", action="store_true",
+                    help="the FD table also with each cell's 95 %% bootstrap interval and each row minus η=0, paired")
     ap.add_argument("--skip-1000", action="store_true",
                     help="at S=1000 run only eta 0 and 1 (DDPM-1000), to save time on a CPU")
     mode.add_argument("--quality", action="store_true", help="only the shipped-model bar at n=512 (--n to change)")
@@ -512,13 +581,18 @@ def main(argv=None):
     print(f"torch threads: {torch.get_num_threads()}; model trained {model.trained_steps} steps; "
           f"reference: {n} of {held_out} held-out digits")
     t0 = time.perf_counter()
+    feats = {} if a.intervals else None
     table, floor = fd_table(model, schedule, clf, n, [S for S in steps if S != 1000 or not a.skip_1000], etas,
-                            a.spacing)
+                            a.spacing, keep_features=feats)
     if a.skip_1000 and 1000 in steps:
-        extra, _ = fd_table(model, schedule, clf, n, (1000,), [e for e in etas if e in (0.0, 1.0)], a.spacing)
+        extra, _ = fd_table(model, schedule, clf, n, (1000,), [e for e in etas if e in (0.0, 1.0)], a.spacing,
+                            keep_features=feats)
         table.update(extra)
     print()
     print(markdown(table, floor, n, steps, etas))
+    if a.intervals:
+        print()
+        print(intervals_markdown(table_intervals(feats), n, steps, etas))
     print()
     S_max = max(steps)
     if (S_max, 1.0) in table:

@@ -137,6 +137,14 @@ STRINGS: dict[str, dict[str, str]] = {
     # bench.markdown: the FD table's caption (bench.read_markdown reads both)
     "bench.caption": {"en": "MNIST-FD (lower is better), n = {n} samples per cell; real-vs-real floor at n = {n}: **{floor}**",
                       "zh": "MNIST-FD（越低越好），每格 n = {n} 个样本；真实对真实的本底值（n = {n}）：**{floor}**"},
+    "bench.intervals_caption": {"en": "MNIST-FD, n = {n} samples per cell, each with its 95 % bootstrap interval "
+                                      "[low, high] (`metrics.fd_interval`):",
+                                "zh": "MNIST-FD，每格 n = {n} 个样本，附 95 % 自助法区间 [下限, 上限]（`metrics.fd_interval`）："},
+    "bench.paired_caption": {"en": "Each row's FD minus the {row} row's in the same column (the same x_T and noise), with "
+                                   "its 95 % paired bootstrap interval (`metrics.fd_difference_interval`); an interval "
+                                   "that excludes 0 orders the two rows:",
+                             "zh": "每行的 FD 减去同一列中 {row} 行的 FD（相同的 x_T 与噪声），附 95 % 配对自助法区间"
+                                   "（`metrics.fd_difference_interval`）；区间不含 0 时，两行的先后才成立："},
     # bench.solver_label: the solver table's rows
     "solver.label": {"en": "{method}, {spacing}", "zh": "{method}，{spacing}"},
     "solver.ddim": {"en": "DDIM η=0", "zh": "DDIM η=0"},
@@ -155,6 +163,9 @@ STRINGS: dict[str, dict[str, str]] = {
                            "zh": "✗ {name}：需要一个函数 {signature}，收到的是 {got}"},
     "check.raised": {"en": "✗ {name} raised {error} (case \"{case}\"){where}. Signature: {signature}",
                      "zh": "✗ {name} 抛出了 {error}（用例“{case}”）{where}。函数签名：{signature}"},
+    "check.exit": {"en": "✗ {name} called {call} (case \"{case}\"){where}: return the result instead of ending the "
+                         "program. Signature: {signature}",
+                   "zh": "✗ {name} 调用了 {call}（用例“{case}”）{where}：请返回结果，不要结束程序。函数签名：{signature}"},
     "origin.yours": {"en": ", in your {func}, line {line}", "zh": "，位于你的 {func} 第 {line} 行"},
     "origin.helper": {"en": ", in {func} (line {line}), which your {name} calls",
                       "zh": "，位于你的 {name} 所调用的 {func}（第 {line} 行）"},
@@ -226,6 +237,9 @@ STRINGS: dict[str, dict[str, str]] = {
                       "zh": "返回的形状为 {got}{where}，应为 {expected}"},
     "problem.dtype": {"en": "returned dtype {got}{where}, expected {expected} (keep the inputs' dtype)",
                       "zh": "返回的 dtype 为 {got}{where}，应为 {expected}（请保持输入的 dtype）"},
+    "problem.storage": {"en": "returned a {got} tensor{where}, expected an ordinary dense CPU tensor like the inputs "
+                                "(no .to_sparse(), no device='meta')",
+                        "zh": "返回了 {got} 张量{where}，应为与输入相同的普通稠密 CPU 张量（不要用 .to_sparse() 或 device='meta'）"},
     "problem.rounding": {"en": " (a difference at float32's rounding level: compute in float64, the inputs' dtype)",
                          "zh": "（差异处于 float32 的舍入误差量级：请用 float64，即输入的 dtype 计算）"},
     "problem.count": {"en": "returned {got} values{where}, expected {expected}",

@@ -11,6 +11,7 @@ Forward process (DDPM eq. 4):  q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alph
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -43,8 +44,7 @@ def make_betas(name: str, T: int = 1000, beta_start: float | None = None, beta_e
     belong to the linear-type schedules, ``cosine_s`` (default 0.008) and ``max_beta`` (default 0.999)
     to ``cosine``. A parameter the chosen schedule does not use is an error, not ignored.
     """
-    if not isinstance(T, int) or isinstance(T, bool) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
+    T = checks.positive_int(T, "T")
     if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
     if name == "cosine":
@@ -221,10 +221,8 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
     The default is ``trailing`` (diffusers' default is ``leading``, which at small S never visits the
     noisiest steps: see ``diagnose``).
     """
-    if not isinstance(T, int) or isinstance(T, bool) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
-    if isinstance(steps_offset, bool) or not isinstance(steps_offset, int) or steps_offset < 0:
-        raise ValueError(f"steps_offset must be a non-negative integer, got {steps_offset!r}")
+    T = checks.positive_int(T, "T")
+    steps_offset = checks.positive_int(steps_offset, "steps_offset", 0)
     if not isinstance(spacing, str):
         if steps is not None:
             raise ValueError("an explicit timestep list fixes the number of steps; pass steps=None with it")
@@ -235,9 +233,9 @@ def timesteps(T: int, steps: int | None = None, spacing: str | Sequence[int] = "
         elif not hasattr(spacing, "__iter__"):
             raise ValueError(f"spacing must be one of {', '.join(SPACINGS)} or a list of timesteps, got {spacing!r}")
         return checks.descending_timesteps(list(spacing) if not isinstance(spacing, torch.Tensor) else spacing, T)
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= T:
         raise ValueError(f"steps must be an integer in 1..{T} (T={T}), got {steps!r}")
-    S = steps
+    S = int(steps)
     if spacing == "leading":
         ts = torch.arange(S, dtype=torch.long) * (T // S) + steps_offset
         ts = ts.flip(0)

@@ -26,10 +26,17 @@ def _figure_language(lang: str | None) -> str:
 
 def show_images(images: torch.Tensor, nrow: int | None = None, ax=None, title: str | None = None,
                 scale: float = 1.0, lang: str | None = None, row_labels=None, fontsize: float | None = None):
-    """Show (N, 1, 28, 28) images in [-1, 1] as one grid; returns the axes. The ``title`` is drawn as given;
+    """Show (N, 1, 28, 28) images in [-1, 1] (a tensor or a numpy array) as one grid; returns the axes. The
+    ``title`` is drawn as given;
     with ``lang="zh"`` (default: the current language) the CJK font is set up first, so a Chinese title renders.
     ``row_labels`` (one string per row of the grid) are written left of the rows, so a projected grid says what
     each row is; ``fontsize`` sets the size of the title and the row labels."""
+    if type(images).__module__ == "numpy" and hasattr(images, "shape"):
+        images = torch.as_tensor(images)
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[0] == 0:
+        what = f"shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"show_images needs a batch of images of shape (N, C, H, W) with N >= 1 (channel 0 is "
+                         f"shown), got {what}")
     _figure_language(lang)
     x = images.detach().float().clamp(-1, 1)
     n = x.shape[0]

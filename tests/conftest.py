@@ -28,6 +28,28 @@ def pytest_configure(config):
     folder = tempfile.mkdtemp(prefix="ddim_teach_data_")
     config._ddim_teach_data = (os.environ.get("DDIM_TEACH_DATA"), folder)
     os.environ["DDIM_TEACH_DATA"] = folder
+    _share_forward_passes(config)
+
+
+def _share_forward_passes(config):
+    """Notebook kernels start with tests/kernel_forward_memo.py (an IPython startup script in a private IPYTHONDIR):
+    the Chinese edition of a notebook reads the shipped U-Net's forward passes that the English edition computed
+    (bit-identical tensors) instead of computing them again. pytest collects notebooks/ before notebooks/zh/ and
+    pytest-xdist's --dist loadfile hands out files in that order, so the English edition has run by the time its
+    Chinese one starts (if not, the Chinese one computes what it lacks). Set up once, by the process that starts the
+    workers (they inherit both variables), and removed by it at the end."""
+    if os.environ.get("DDIM_TEACH_FORWARD_MEMO"):
+        return
+    root = tempfile.mkdtemp(prefix="ddim_teach_kernels_")
+    startup = Path(root, "ipython", "profile_default", "startup")
+    startup.mkdir(parents=True)
+    memo = Path(__file__).with_name("kernel_forward_memo.py").resolve()
+    # exec'd into its own namespace: a startup file runs in the notebook's, which must stay empty
+    (startup / "00-forward-memo.py").write_text(f"exec(compile(open({str(memo)!r}).read(), {str(memo)!r}, 'exec'), "
+                                                "{'__name__': 'kernel_forward_memo'})\n")
+    config._ddim_teach_kernels = (root, os.environ.get("IPYTHONDIR"))
+    os.environ["IPYTHONDIR"] = str(Path(root, "ipython"))
+    os.environ["DDIM_TEACH_FORWARD_MEMO"] = str(Path(root, "forward"))
 
 
 def pytest_unconfigure(config):
@@ -40,6 +62,15 @@ def pytest_unconfigure(config):
             os.environ["DDIM_TEACH_DATA"] = before
         shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(_MPL_DIR, ignore_errors=True)
+    kernels = getattr(config, "_ddim_teach_kernels", None)
+    if kernels:
+        root, ipython_dir = kernels
+        os.environ.pop("DDIM_TEACH_FORWARD_MEMO", None)
+        if ipython_dir is None:
+            os.environ.pop("IPYTHONDIR", None)
+        else:
+            os.environ["IPYTHONDIR"] = ipython_dir
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -115,3 +146,4 @@ def widgets():
         w.stop()
     assert not [t for t in threading.enumerate() if t.name == "ddim-teach-prefetch"]
     assert not plt.get_fignums()
+

@@ -188,7 +188,7 @@ CASES = [
      ValueError, r"rescale_to_zero_snr must be True or False"),
     ("zero SNR with T = 1", lambda: schedules.make_schedule("linear", 1, rescale_to_zero_snr=True), ValueError,
      r"needs at least 2 timesteps"),
-    ("T a bool", lambda: schedules.timesteps(True, 1), ValueError, r"T must be a positive integer"),
+    ("T a bool", lambda: schedules.timesteps(True, 1), ValueError, r"T must be an integer >= 1, got True"),
     ("q_sample at a float t", lambda: S.q_sample(X, 500.7, X), ValueError, r"timestep must be integers.*500.7"),
     ("q_sample t of the wrong length", lambda: S.q_sample(X, torch.tensor([1, 2, 3]), X), ValueError,
      r"t must be one integer or one per batch element, shape \(4,\)"),
@@ -200,7 +200,7 @@ CASES = [
     ("timesteps: steps with a list", lambda: schedules.timesteps(1000, 10, spacing=[999, 0]), ValueError,
      r"pass steps=None with it"),
     ("timesteps: steps_offset a float", lambda: schedules.timesteps(1000, 10, "leading", steps_offset=1.5),
-     ValueError, r"steps_offset must be a non-negative integer"),
+     ValueError, r"steps_offset must be an integer >= 0, got 1.5"),
     ("x0_from_eps at alpha_bar = 0", lambda: ZSNR.x0_from_eps(X, 999, X), ValueError, r"zero terminal SNR"),
     # --- ode ---
     ("ode_sigma at alpha_bar = 0", lambda: ode.ode_sigma(0.0), ValueError, r"alpha_bar must lie in \(0, 1\]"),

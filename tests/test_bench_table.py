@@ -87,3 +87,40 @@ def test_the_recorded_solver_table_reads():
 def test_read_solver_markdown_refuses_what_is_not_a_table(text):
     with pytest.raises(ValueError):
         bench.read_solver_markdown(text)
+
+
+def _features(seed, n=40, shift=0.0):
+    import torch
+    return torch.randn(n, 6, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) + shift
+
+
+def test_table_intervals_pair_each_row_with_the_first_in_its_column():
+    from ddim_teach import metrics
+    feats = {"reference": _features(0), (10, 0.0): _features(1, shift=0.5), (10, 1.0): _features(1, shift=0.8),
+             (20, 0.0): _features(2), (20, 1.0): _features(3)}
+    iv = bench.table_intervals(feats)
+    assert set(iv) == {(10, 0.0), (10, 1.0), (20, 0.0), (20, 1.0)}
+    assert iv[(10, 0.0)][1] is None and iv[(20, 0.0)][1] is None        # the row everything is compared with
+    assert iv[(10, 1.0)][0] == metrics.fd_interval(feats[(10, 1.0)], feats["reference"])
+    assert iv[(10, 1.0)][1] == metrics.fd_difference_interval(feats[(10, 1.0)], feats[(10, 0.0)], feats["reference"])
+    d, lo, hi = iv[(10, 1.0)][1]
+    assert lo < d < hi and d > 0          # the same points moved further from the reference: a larger FD
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_read_intervals_markdown_inverts_intervals_markdown(lang):
+    from ddim_teach import i18n
+    iv = {(10, 0.0): ((26.934, 22.01, 31.86), None), (10, 1.0): ((30.36, 25.0, 35.7), (3.43, 1.02, 5.84)),
+          (20, 0.0): ((18.67, 15.2, 22.1), None), (20, 1.0): ((23.16, 19.0, 27.3), (4.49, -0.51, 9.5))}
+    with i18n.using(lang):
+        text = bench.intervals_markdown(iv, 512, (10, 20), (0.0, 1.0))
+    n, cells, paired = bench.read_intervals_markdown("before\n\n" + text + "\n\nafter")
+    assert n == 512
+    assert cells == {"η=0": {10: (26.93, 22.01, 31.86), 20: (18.67, 15.2, 22.1)},
+                     "η=1": {10: (30.36, 25.0, 35.7), 20: (23.16, 19.0, 27.3)}}
+    assert paired == {"η=1": {10: (3.43, 1.02, 5.84), 20: (4.49, -0.51, 9.5)}}
+
+
+def test_read_intervals_markdown_refuses_what_is_not_one():
+    with pytest.raises(ValueError, match="no FD interval table"):
+        bench.read_intervals_markdown(bench.markdown({(10, 0.0): (1.0, None)}, 1.0, 8, (10,), (0.0,)))

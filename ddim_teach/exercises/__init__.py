@@ -141,6 +141,9 @@ def _diff(got, want, where: str = "") -> Optional[tuple[str, float]]:
             raise _Problem(tr("problem.not_tensor", got=type(got).__name__, where=where))
         if tuple(got.shape) != tuple(want.shape):
             raise _Problem(tr("problem.shape", got=tuple(got.shape), where=where, expected=tuple(want.shape)))
+        if got.layout != want.layout or got.device != want.device:
+            kind = got.device.type if got.device != want.device else str(got.layout).replace("torch.", "")
+            raise _Problem(tr("problem.storage", got=kind, where=where))
         if got.dtype != want.dtype:
             raise _Problem(tr("problem.dtype", got=got.dtype, where=where, expected=want.dtype))
         if not want.is_floating_point() and not want.is_complex():
@@ -349,10 +352,12 @@ def _check(name: str, fn: Callable) -> Verdict:
             return Verdict(False, tr("check.helper_not_implemented", name=name, helper=func,
                                      message=(sep + msg) if msg else ""), name)
         except (Exception, SystemExit) as e:  # the student's own error, in one line with the case and where it was raised
-            msg = _message(e)
-            if isinstance(e, SystemExit):   # sys.exit() would end the checker (and a script running it)
-                msg = f"sys.exit({e.code!r})" if e.code is not None else "sys.exit()"
             where, _ = _origin(e, fn)
+            if isinstance(e, SystemExit):   # sys.exit() would end the checker (and a script running it)
+                call = f"sys.exit({e.code!r})" if e.code is not None else "sys.exit()"
+                return Verdict(False, tr("check.exit", name=name, call=call, case=case.shown_label(),
+                                         signature=ex.signature, where=where), name)
+            msg = _message(e)
             return Verdict(False, tr("check.raised", name=name, error=type(e).__name__ + (": " + msg if msg else ""),
                                      case=case.shown_label(), signature=ex.signature, where=where), name)
         changed = _changed_in_place(ex, case, args, kwargs)

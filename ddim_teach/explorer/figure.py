@@ -229,4 +229,9 @@ def draw_explorer(result: dict, k: int = 8, fontsize: int = 13, lang: str | None
     """The explorer's picture for one result, as a pyplot figure (final samples, the η = 0, S = 100 reference
     row with each sample's RMS distance to it, x_t and x0_hat strips of sample 0, alpha_bar_t at the visited
     timesteps and sigma_t where eta > 0, the start of the timestep list marked); large fonts for projection."""
+    needed = ("key", "timesteps", "final", "xs", "x0_hats", "alpha_bar_curve", "alpha_bars", "sigmas")
+    if not isinstance(result, dict) or any(name not in result for name in needed):
+        got = sorted(result) if isinstance(result, dict) else type(result).__name__
+        raise TypeError(f"draw_explorer needs one result of the explorer's cache (a dict with {', '.join(needed)}; "
+                        f"e.g. Explorer(model, schedule)(eta, steps, seed)), got {got}")
     return ExplorerFigure(n=len(result["final"]), k=k, fontsize=fontsize, pyplot=True, lang=lang).update(result)
