@@ -34,9 +34,9 @@ def pytest_configure(config):
 def _share_forward_passes(config):
     """Notebook kernels start with tests/kernel_forward_memo.py (an IPython startup script in a private IPYTHONDIR):
     the Chinese edition of a notebook reads the shipped U-Net's forward passes that the English edition computed
-    (bit-identical tensors) instead of computing them again. pytest collects notebooks/ before notebooks/zh/ and
-    pytest-xdist's --dist loadfile hands out files in that order, so the English edition has run by the time its
-    Chinese one starts (if not, the Chinese one computes what it lacks). Set up once, by the process that starts the
+    (bit-identical tensors) instead of computing them again: pytest collects notebooks/ before notebooks/zh/, and
+    the scheduler below keeps the two editions on one worker in that order (whatever the Chinese kernel does not
+    find, it computes). Set up once, by the process that starts the
     workers (they inherit both variables), and removed by it at the end."""
     if os.environ.get("DDIM_TEACH_FORWARD_MEMO"):
         return
@@ -100,6 +100,22 @@ SLOW = {
     "test_exercises_structure.py::test_nbgrader_generates_a_student_version_without_solutions",
     "test_viz.py::test_prefetched_pictures_are_exactly_the_current_settings",
 }
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With --dist loadfile, a notebook and its Chinese edition are one unit of work: one worker runs the English
+    cells, then the Chinese ones, so the Chinese kernel finds the English kernel's forward passes (see
+    _share_forward_passes). Every other test file is a unit of its own, as loadfile makes it."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookPairs(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return "notebook " + Path(path).stem if path.endswith(".ipynb") else path
+
+    return NotebookPairs(config, log)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -230,7 +230,7 @@ def test_bench_quick_names_ddpm_50_and_skips_the_overhead(monkeypatch, capsys):
     """--quick's largest S is 50: its eta=1 row is DDPM-50, and nothing may call it DDPM-1000."""
     calls = []
 
-    def fake_table(model, schedule, clf, n, steps, etas, spacing):
+    def fake_table(model, schedule, clf, n, steps, etas, spacing, keep_features=None):
         calls.append((n, tuple(steps), tuple(etas)))
         return {(S, e): (1000.0 / S + 40 * e, 0.9, 0.01 * S) for S in steps for e in etas}, 5.0
 

@@ -350,7 +350,7 @@ def no_bench_work(monkeypatch):
     (["--explorer", "--n", "5", "--steps", "3", "--etas", "1"],
      "--explorer does not use --n, --steps, --etas; it takes --think, --app, --no-prefetch, --verbose"),
     (["--quick", "--think", "0"], "the FD table (no mode, or --quick) does not use --think; it takes --n, --spacing, "
-                                  "--steps, --etas, --skip-1000, --weights"),
+                                  "--steps, --etas, --intervals, --skip-1000, --weights"),
     (["--guidance", "--n", "5"], "--n must be at least 20 for --guidance (two samples of every digit, for a spread), got 5"),
     (["--guidance", "--n", "5000"], "--n must be at most 865 for --guidance"),
     (["--n", "5000"], "--n must be at most 999 (the held-out digits the table compares against), got 5000"),
