@@ -382,12 +382,14 @@ def read_markdown(text: str) -> tuple[float, int, dict]:
     if head is None:
         raise ValueError("no MNIST-FD table here: expected the header line that bench.markdown writes")
     steps, rows = None, {}
-    for line in text.splitlines():
+    for line in text[head.end():].splitlines():     # the table under this header, up to the first line after it
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if cells[0] == "" and len(cells) > 1 and cells[1].startswith("S="):
             steps = [int(c[2:]) for c in cells[1:]]
         elif steps is not None and cells[0].startswith(("η=", "σ̂")):
             rows[cells[0]] = {S: float(c) for S, c in zip(steps, cells[1:]) if c != "–"}
+        elif rows and not line.startswith("|"):
+            break
     if not rows:
         raise ValueError("the MNIST-FD table has no rows")
     return float(head.group(2)), int(head.group(1)), rows

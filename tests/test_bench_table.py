@@ -124,3 +124,10 @@ def test_read_intervals_markdown_inverts_intervals_markdown(lang):
 def test_read_intervals_markdown_refuses_what_is_not_one():
     with pytest.raises(ValueError, match="no FD interval table"):
         bench.read_intervals_markdown(bench.markdown({(10, 0.0): (1.0, None)}, 1.0, 8, (10,), (0.0,)))
+
+
+def test_read_markdown_reads_its_own_table_when_the_interval_table_follows():
+    text = (ROOT / "docs" / "RESULTS.md").read_text()      # notebook 9 reads the whole file
+    assert "<!-- table-intervals -->" in text
+    floor, n, rows = bench.read_markdown(text)
+    assert rows["η=0"][10] == 26.93 and rows["η=1"][1000] == 16.53 and len(rows) == 5

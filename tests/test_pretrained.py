@@ -29,9 +29,9 @@ def test_classifier_is_accurate_on_held_out_digits(shipped):
 def test_samples_are_digits(shipped, real):
     (model, schedule), clf = shipped
     tr, te = real
-    n = 192
+    n = 192   # DDIM S = 20: FD 30.9 against a floor of 32.4 and 78 % confident (S = 50: 27.5 and 80 %, at 2.4x the time)
     x_T = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(123))
-    x = samplers.sample(model, schedule, x_T, steps=50, eta=0.0, spacing="trailing",
+    x = samplers.sample(model, schedule, x_T, steps=20, eta=0.0, spacing="trailing",
                         record_every=None, progress=False).final
     fd = metrics.mnist_fd(clf, x, te[:n])
     floor = metrics.mnist_fd(clf, tr[:n], te[:n])
