@@ -115,7 +115,31 @@ def pytest_xdist_make_scheduler(config, log):
             path = nodeid.split("::", 1)[0]
             return "notebook " + Path(path).stem if path.endswith(".ipynb") else path
 
+        def _assign_work_unit(self, node):
+            # Longest first (xdist's own order is by the number of tests), so that short files fill the end of the
+            # run instead of one long notebook or browser test running alone on one worker.
+            if not getattr(self, "_longest_first", False):
+                self._longest_first = True
+                order = sorted(self.workqueue.items(), key=lambda item: -_expected_seconds(*item))
+                self.workqueue.clear()
+                self.workqueue.update(order)
+            super()._assign_work_unit(node)
+
     return NotebookPairs(config, log)
+
+
+# Rough run times (s) of the test files that take longest, from `pytest --durations` on 2 cores (docs/RESULTS.md,
+# `make test`); a notebook pair's comes from docs/notebook_times.json. Only the order of the work depends on them.
+LONG_FILES = {"test_browser.py": 50, "test_zh.py": 30, "test_pretrained.py": 20, "test_setup.py": 20,
+              "test_student_view.py": 17, "test_bench_table.py": 13, "test_wheel.py": 10, "test_dpm_solver.py": 10}
+
+
+def _expected_seconds(scope: str, unit) -> float:
+    if scope.startswith("notebook "):
+        import json
+        times = json.loads(Path(__file__).resolve().parents[1].joinpath("docs", "notebook_times.json").read_text())
+        return 1.5 * times["seconds"].get(scope.split(" ", 1)[1], 30.0)    # English, then the Chinese edition
+    return LONG_FILES.get(Path(scope).name, 0.02 * len(unit))
 
 
 def pytest_collection_modifyitems(config, items):
