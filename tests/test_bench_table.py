@@ -36,8 +36,12 @@ def test_read_markdown_refuses_what_is_not_a_table(text):
 
 
 @pytest.mark.slow
-def test_sampler_variants_carry_paired_differences_to_the_first_row():
-    from ddim_teach import bench
+def test_sampler_variants_carry_paired_differences_to_the_first_row(monkeypatch):
+    import functools
+
+    from ddim_teach import bench, metrics
+    # 20 bootstrap resamples instead of 200: what is under test is that each row carries its paired difference
+    monkeypatch.setattr(metrics, "fd_difference_interval", functools.partial(metrics.fd_difference_interval, n_boot=20))
     from ddim_teach.pretrained import load_classifier, load_pretrained
     model, s = load_pretrained()
     rows = bench.sampler_variants(model, s, load_classifier(), n=8)

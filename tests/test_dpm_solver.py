@@ -141,9 +141,14 @@ def test_noise_level_placements_by_their_definition(schedule):
     assert tr.timesteps.tolist() == schedules.sigma_timesteps(schedule, 10, "karras").tolist()
 
 
-def test_bench_solver_table_small():
+def test_bench_solver_table_small(monkeypatch):
     """bench --solvers on 8 samples: every sampler at 5 calls, Heun at S = 3 (5 calls), intervals around the FD."""
-    from ddim_teach import bench
+    import functools
+
+    from ddim_teach import bench, metrics
+    # 20 bootstrap resamples instead of 200: the table's shape is under test here, not the width of its intervals
+    monkeypatch.setattr(metrics, "fd_interval", functools.partial(metrics.fd_interval, n_boot=20))
+    monkeypatch.setattr(metrics, "fd_difference_interval", functools.partial(metrics.fd_difference_interval, n_boot=20))
     from ddim_teach.pretrained import load_classifier, load_pretrained
     model, s = load_pretrained()
     table = bench.solver_table(model, s, load_classifier(), n=8, calls=(5,), progress=False)
