@@ -201,6 +201,12 @@ class UNet(nn.Module):
             t = t.expand(x.shape[0])
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must have shape ({x.shape[0]},), got {tuple(t.shape)}")
+        trained = getattr(self, "trained_schedule", None)      # set by load_pretrained: the model then knows its T
+        high = trained.T - 1 if trained is not None else None
+        if t.numel() and (bool((t < 0).any()) or (high is not None and bool((t > high).any()))):
+            bad = sorted({int(v) for v in t[(t < 0) | (t > (high if high is not None else t.max()))].tolist()})[:4]
+            allowed = f"in 0..{high} (this model was trained with T = {high + 1})" if high is not None else ">= 0"
+            raise ValueError(f"t must hold timesteps {allowed}, got {bad}")
         temb = self.time_mlp(timestep_embedding(t, self.config.base_channels))
         if y is not None and not self.num_classes:
             raise ValueError("this U-Net is unconditional (num_classes = 0): call it as model(x, t), without y")

@@ -112,3 +112,30 @@ def test_sys_exit_has_its_own_verdict_in_both_languages():
     with i18n.using("zh"):
         v = exercises.check("q_sample", q_exit)
     assert "调用了 sys.exit(2)" in v.message and "请返回结果" in v.message
+
+
+# --- the U-Net's timesteps, the explorer's schedule --------------------------------------------------------------
+def test_the_shipped_unet_refuses_timesteps_outside_its_schedule():
+    from ddim_teach.pretrained import load_pretrained
+    model, s = load_pretrained()
+    x = torch.zeros(2, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"t must hold timesteps in 0\.\.999 \(this model was trained with T = 1000\), "
+                                         r"got \[-7, 5000\]"):
+        model(x, torch.tensor([5000, -7]))
+    with torch.no_grad():
+        assert model(x, torch.tensor([0, 999])).shape == x.shape
+
+
+def test_a_bare_unet_refuses_negative_timesteps_only():
+    from ddim_teach.unet import UNet, UNetConfig
+    tiny = UNet(UNetConfig(base_channels=8, ch_mult=(1, 2), attn_resolutions=(14,), groups=4)).eval()
+    x = torch.zeros(1, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"t must hold timesteps >= 0, got \[-1\]"):
+        tiny(x, torch.tensor([-1]))
+    with torch.no_grad():
+        tiny(x, torch.tensor([5000]))       # it does not know its T: the Denoiser and the samplers check t
+
+
+def test_explorer_names_a_schedule_that_is_no_schedule():
+    with pytest.raises(TypeError, match="schedule must be a ddim_teach Schedule"):
+        Explorer(_Zero(), "linear")
