@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import string
 import warnings
 from collections.abc import Iterator
 
@@ -1357,7 +1358,14 @@ def tr(key: str, lang: str | None = None, **fields) -> str:
     except KeyError:
         raise KeyError(f"no UI string {key!r} in ddim_teach.i18n.STRINGS") from None
     text = entry.get(language(lang)) or entry["en"]
-    return text.format(**fields) if fields else text
+    if not fields:
+        return text
+    try:
+        return text.format(**fields)
+    except KeyError as e:
+        needed = sorted({name for _, name, _, _ in string.Formatter().parse(text) if name})
+        raise KeyError(f"UI string {key!r} needs the fields {', '.join(needed)}; {e.args[0]!r} is missing "
+                       f"(given: {', '.join(sorted(fields))})") from None
 
 
 # --------------------------------------------------------------------------------------------- fonts

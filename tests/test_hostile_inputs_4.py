@@ -139,3 +139,8 @@ def test_a_bare_unet_refuses_negative_timesteps_only():
 def test_explorer_names_a_schedule_that_is_no_schedule():
     with pytest.raises(TypeError, match="schedule must be a ddim_teach Schedule"):
         Explorer(_Zero(), "linear")
+
+
+def test_a_ui_string_without_its_fields_names_them():
+    with pytest.raises(KeyError, match=r"UI string 'check.ok' needs the fields labels, n, name; 'n' is missing"):
+        i18n.tr("check.ok", name="x")
