@@ -93,9 +93,11 @@ lecture: setup-course
 student: setup-course
 	$(PY) scripts/make_student.py
 
-# Two pytest workers (pytest-xdist), a test file or notebook each at a time (--dist loadfile keeps a notebook's cells
-# on one kernel); every kernel keeps the 2 threads its outputs were recorded with, and threads that wait sleep instead
-# of spinning (OMP_WAIT_POLICY=PASSIVE), so two workers share the 2 cores. TEST_WORKERS=0 runs everything in one process.
+# Two pytest workers (pytest-xdist), a test file at a time, or a notebook with its Chinese edition (tests/conftest.py
+# schedules the pair as one unit, English first, so the Chinese kernel reuses the English one's U-Net forward passes);
+# every kernel keeps the 2 threads its outputs were recorded with, and threads that wait sleep instead of spinning
+# (OMP_WAIT_POLICY=PASSIVE), so two workers share the 2 cores. TEST_WORKERS=0 runs everything in one process.
+# Its run time: docs/RESULTS.md, `make test`.
 TEST_WORKERS ?= 2
 test: setup
 	OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
