@@ -358,15 +358,21 @@ def read_intervals_markdown(text: str) -> tuple[int, dict, dict]:
     if head is None:
         raise ValueError("no FD interval table here: expected the header line that bench.intervals_markdown writes")
     tables, steps, current = [], None, None
-    number = r"([+-]?[\d.]+) \[([+-]?[\d.]+), ([+-]?[\d.]+)\]"
-    for line in text.splitlines():
+    number = re.compile(r"([+-]?[\d.]+) \[([+-]?[\d.]+), ([+-]?[\d.]+)\]")
+    for line in text[head.end():].splitlines():      # the two tables under this header, and nothing after them
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if cells[0] == "" and len(cells) > 1 and cells[1].startswith("S="):
+            if len(tables) == 2:
+                break
             steps, current = [int(c[2:]) for c in cells[1:]], {}
             tables.append(current)
         elif current is not None and cells[0].startswith(("η=", "σ̂")):
-            current[cells[0]] = {S: tuple(float(v) for v in re.fullmatch(number, c).groups())
-                                 for S, c in zip(steps, cells[1:]) if c != "–"}
+            found = [(S, number.fullmatch(c)) for S, c in zip(steps, cells[1:]) if c != "–"]
+            if any(m is None for _, m in found):
+                raise ValueError(f"an FD interval table's cell must read 'value [low, high]', got the row: {line.strip()}")
+            current[cells[0]] = {S: tuple(float(v) for v in m.groups()) for S, m in found}
+        elif len(tables) == 2 and current and not line.startswith("|"):
+            break
     if len(tables) != 2:
         raise ValueError("the FD interval table needs its two parts: the cells, then the paired differences")
     return int(head.group(1)), tables[0], tables[1]

@@ -203,8 +203,9 @@ class UNet(nn.Module):
             raise ValueError(f"t must have shape ({x.shape[0]},), got {tuple(t.shape)}")
         trained = getattr(self, "trained_schedule", None)      # set by load_pretrained: the model then knows its T
         high = trained.T - 1 if trained is not None else None
-        if t.numel() and (bool((t < 0).any()) or (high is not None and bool((t > high).any()))):
-            bad = sorted({int(v) for v in t[(t < 0) | (t > (high if high is not None else t.max()))].tolist()})[:4]
+        outside = (t < 0) | (t > high) if high is not None else t < 0
+        if bool(outside.any()):
+            bad = sorted({int(v) for v in t[outside].tolist()})[:4]
             allowed = f"in 0..{high} (this model was trained with T = {high + 1})" if high is not None else ">= 0"
             raise ValueError(f"t must hold timesteps {allowed}, got {bad}")
         temb = self.time_mlp(timestep_embedding(t, self.config.base_channels))

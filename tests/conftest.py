@@ -1,3 +1,4 @@
+import functools
 import os
 import shutil
 import tempfile
@@ -134,11 +135,15 @@ LONG_FILES = {"test_browser.py": 50, "test_zh.py": 30, "test_pretrained.py": 20,
               "test_student_view.py": 17, "test_bench_table.py": 13, "test_wheel.py": 10, "test_dpm_solver.py": 10}
 
 
+@functools.lru_cache(maxsize=1)
+def _notebook_seconds() -> dict:
+    import json
+    return json.loads(Path(__file__).resolve().parents[1].joinpath("docs", "notebook_times.json").read_text())["seconds"]
+
+
 def _expected_seconds(scope: str, unit) -> float:
     if scope.startswith("notebook "):
-        import json
-        times = json.loads(Path(__file__).resolve().parents[1].joinpath("docs", "notebook_times.json").read_text())
-        return 1.5 * times["seconds"].get(scope.split(" ", 1)[1], 30.0)    # English, then the Chinese edition
+        return 1.5 * _notebook_seconds().get(scope.split(" ", 1)[1], 30.0)    # English, then the Chinese edition
     return LONG_FILES.get(Path(scope).name, 0.02 * len(unit))
 
 

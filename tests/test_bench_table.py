@@ -135,3 +135,12 @@ def test_read_markdown_reads_its_own_table_when_the_interval_table_follows():
     assert "<!-- table-intervals -->" in text
     floor, n, rows = bench.read_markdown(text)
     assert rows["η=0"][10] == 26.93 and rows["η=1"][1000] == 16.53 and len(rows) == 5
+
+
+def test_read_intervals_markdown_reads_the_recorded_block_and_the_whole_file():
+    text = (ROOT / "docs" / "RESULTS.md").read_text()
+    block = bench.read_intervals_markdown(text.split("<!-- table-intervals -->")[1])
+    assert bench.read_intervals_markdown(text) == block          # Table 1 above it and the tables after it are not read
+    n, cells, paired = block
+    assert n == 512 and cells["η=0"][10] == (26.93, 20.89, 32.96) and paired["σ̂"][10][1] > 0
+    assert set(cells) == {"η=0", "η=0.2", "η=0.5", "η=1", "σ̂"} and set(paired) == set(cells) - {"η=0"}
