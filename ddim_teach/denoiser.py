@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 import torch
 
 from . import checks, formulas
-from .schedules import PREDICTION_TYPES, Schedule
+from .schedules import PREDICTION_TYPES, Schedule, check_schedule
 
 
 class Prediction(NamedTuple):
@@ -43,9 +43,7 @@ class Denoiser:
         checks.function(model, "model", "model(x_t, t)")
         if model is None:
             raise TypeError("model must be callable as model(x_t, t), got None")
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a ddim_teach Schedule (schedules.make_schedule(...)), "
-                            f"got {type(schedule).__name__}")
+        check_schedule(schedule, " (schedules.make_schedule(...))")
         declared = getattr(model, "prediction_type", None)  # a model may say what it predicts (the oracles do)
         if prediction_type is None:
             prediction_type = declared if declared is not None else "epsilon"

@@ -23,7 +23,7 @@ import torch
 
 from . import checks, samplers
 from .i18n import tr
-from .schedules import Schedule
+from .schedules import Schedule, check_schedule
 
 
 @dataclass
@@ -59,8 +59,7 @@ def run_checks(model, schedule: Schedule, x0: torch.Tensor, steps: int = 20, spa
                seed: int = 0) -> Report:
     """Run the checklist. ``x0``: a batch of real data in the model's range (e.g. 16 digits in [-1, 1]), on the
     model's device and in its dtype. Noise is drawn on the CPU from ``seed`` and moved to x0's device."""
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+    check_schedule(schedule)
     if not isinstance(x0, torch.Tensor) or x0.dim() < 2 or len(x0) < 2:
         got = tuple(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__
         raise ValueError(f"x0 must be a batch of at least 2 data points, shape (B, ...), got {got}")

@@ -35,7 +35,7 @@ import numbers
 import torch
 
 from . import checks
-from .schedules import Schedule
+from .schedules import Schedule, check_schedule
 
 __all__ = ["cfg_eps", "classifier_guided_eps", "guidance_scale", "w_from_guidance_scale",
            "ClassifierFreeGuided", "ClassifierGuided"]
@@ -158,9 +158,7 @@ class ClassifierGuided(_Wrapped):
         super().__init__(model, "model(x_t, t)")
         if log_p_y is None or not callable(log_p_y):
             raise TypeError(f"log_p_y must be callable as log_p_y(x_t, t, y), got {type(log_p_y).__name__}")
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a ddim_teach Schedule (the one the model was trained with), "
-                            f"got {type(schedule).__name__}")
+        check_schedule(schedule, " (the one the model was trained with)")
         trained = getattr(self, "trained_schedule", None)     # the model's own, passed through by _Wrapped
         if isinstance(trained, Schedule) and trained is not schedule and not torch.equal(trained.betas, schedule.betas):
             raise ValueError(f"schedule: the model was trained with {trained.name!r}, T = {trained.T}, the schedule "

@@ -15,7 +15,7 @@ import numbers
 import torch
 
 from . import checks, formulas
-from .schedules import PREDICTION_TYPES, Schedule
+from .schedules import PREDICTION_TYPES, Schedule, check_schedule
 
 
 class GaussianOracle:
@@ -31,8 +31,7 @@ class GaussianOracle:
 
     def __init__(self, schedule: Schedule, mu=0.0, s: float = 1.0, sample_shape=None,
                  prediction_type: str = "epsilon"):
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+        check_schedule(schedule)
         if isinstance(s, bool) or not isinstance(s, numbers.Real) or not s > 0 or not math.isfinite(s):
             raise ValueError(f"s must be a positive finite number (the data's standard deviation), got {s!r}")
         checks.one_of(prediction_type, "prediction_type", PREDICTION_TYPES)
@@ -95,8 +94,7 @@ class GaussianMixtureOracle:
     """
 
     def __init__(self, schedule: Schedule, means, stds, weights=None):
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+        check_schedule(schedule)
         self.schedule = schedule
         self.means = checks.numbers_tensor(means, "means", ", shape (K, d): one row per component")
         if self.means.dim() != 2 or self.means.numel() == 0:

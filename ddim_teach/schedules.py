@@ -188,6 +188,14 @@ class Schedule:
         return {"name": self.name, "T": self.T}
 
 
+def check_schedule(schedule, hint: str = "") -> "Schedule":
+    """``schedule`` itself if it is a :class:`Schedule`; else a TypeError that says what was given (``hint``: where to
+    get one, e.g. " (the one load_pretrained returns)"). The public entry points that take a schedule call this."""
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a ddim_teach Schedule{hint}, got {type(schedule).__name__}")
+    return schedule
+
+
 def make_schedule(name: str = "linear", T: int = 1000, *, rescale_to_zero_snr: bool = False, **kwargs) -> Schedule:
     """A :class:`Schedule` by name (see :func:`make_betas`), optionally rescaled to zero terminal SNR.
 
@@ -283,8 +291,7 @@ def sigma_timesteps(schedule: Schedule, steps: int, spacing: str = "karras", rho
     diffusers' solvers then step with the unrounded σ's. Near t = 0 neighbouring timesteps are far apart in σ, so a large S can map two σ_i to one
     t: that is refused, with the largest S that works. After the last entry (t = 0) a sampler goes to σ = 0.
     """
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a ddim_teach Schedule, got {type(schedule).__name__}")
+    check_schedule(schedule)
     checks.one_of(spacing, "spacing", SIGMA_SPACINGS)
     checks.positive_int(steps, "steps", 2, schedule.T)
     rho = checks.real(rho, "rho", 0.0, 100.0)

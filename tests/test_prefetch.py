@@ -60,13 +60,10 @@ def _until(cond, seconds: float = 30.0) -> bool:
 
 
 @pytest.fixture
-def stop_later():
-    """Prefetchers (or explorer widgets) built by a test, stopped after it; no worker thread may be left."""
-    built = []
-    yield built
-    for p in built:
-        p.stop()
-    assert not [t for t in threading.enumerate() if t.name == "ddim-teach-prefetch"]
+def stop_later(widgets):
+    """Prefetchers (or explorer widgets) built by a test, stopped after it; no worker thread may be left (and no
+    figure open): tests/conftest.py's ``widgets``."""
+    return widgets
 
 
 def _prefetching_explorer(schedule, stop_later, **model_kw):

@@ -10,7 +10,7 @@ from collections import OrderedDict
 import torch
 
 from .. import checks, samplers
-from ..schedules import Schedule
+from ..schedules import check_schedule
 
 SPACINGS = ("leading", "trailing", "linspace")
 # The samplers the solver selector offers, as samplers.sample names them (DDIM, DPM-Solver++(2M)): both make one
@@ -52,9 +52,7 @@ class Explorer:
 
     def __init__(self, model, schedule, n: int = 6, spacing: str = "trailing", cache_size: int = 256,
                  x_seed: int = 0):
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a ddim_teach Schedule (the one load_pretrained returns), "
-                            f"got {type(schedule).__name__}")
+        check_schedule(schedule, " (the one load_pretrained returns)")
         checks.one_of(spacing, "spacing", SPACINGS)
         checks.integer(n, "n (samples shown)", 1, 64)
         checks.integer(cache_size, "cache_size", 1, 100_000)

@@ -16,7 +16,7 @@ import torch
 
 from .. import checks, i18n, metrics, samplers
 from ..guidance import ClassifierFreeGuided
-from ..schedules import Schedule
+from ..schedules import check_schedule
 
 MAX_W = 10.0
 
@@ -30,9 +30,7 @@ class GuidanceExplorer:
     with more decimals than that is refused rather than shown as its neighbour (as the main explorer does for η)."""
 
     def __init__(self, model, schedule, clf=None, n: int = 6, steps: int = 20, cache_size: int = 128):
-        if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be a ddim_teach Schedule (the one load_pretrained returns), "
-                            f"got {type(schedule).__name__}")
+        check_schedule(schedule, " (the one load_pretrained returns)")
         checks.integer(n, "n (samples shown)", 1, 32)
         checks.integer(steps, "steps", 1, schedule.T)
         checks.integer(cache_size, "cache_size", 1, 100_000)
