@@ -564,13 +564,13 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, alpha) -> torch.Tensor:
     if z0.dim() < 2 or not z0.is_floating_point():
         raise ValueError(f"z0 and z1 must be floating-point batches of shape (B, ...), "
                          f"got {tuple(z0.shape)}, {z0.dtype}")
-    if isinstance(alpha, (str, bytes, bool)) or not (isinstance(alpha, (numbers.Real, list, tuple, torch.Tensor))
-                                                      or type(alpha).__module__ == "numpy"):
-        raise ValueError(f"alpha must be a number (0 gives z0, 1 gives z1) or a 1-D tensor of weights, got {alpha!r}")
-    try:
+    no_weight = f"alpha must be a number (0 gives z0, 1 gives z1) or a 1-D tensor of weights, got {alpha!r}"
+    if isinstance(alpha, bool):          # torch would read True as 1.0
+        raise ValueError(no_weight)
+    try:                                 # a string, None or a list holding one is a TypeError here
         a = torch.as_tensor(alpha, dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError) as e:
-        raise ValueError(f"alpha must be a number (0 gives z0, 1 gives z1) or a 1-D tensor of weights, got {alpha!r}") from e
+        raise ValueError(no_weight) from e
     if a.dim() > 1:
         raise ValueError(f"alpha must be a number or a 1-D tensor of weights, got shape {tuple(a.shape)}")
     if a.dim() == 1:
